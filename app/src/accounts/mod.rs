@@ -1,0 +1,199 @@
+//! Accounts (고객사): the companies the sales team sells to.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod views;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::UserRef;
+use crate::contacts::ContactRow;
+use crate::i18n::T;
+use crate::HistoryEntry;
+
+/// Industries are a fixed list so the list can be filtered by them.
+pub const INDUSTRIES: &[(&str, T)] = &[
+    ("it", T::IndustryIt),
+    ("manufacturing", T::IndustryManufacturing),
+    ("finance", T::IndustryFinance),
+    ("retail", T::IndustryRetail),
+    ("public", T::IndustryPublic),
+    ("healthcare", T::IndustryHealthcare),
+    ("education", T::IndustryEducation),
+    ("media", T::IndustryMedia),
+    ("logistics", T::IndustryLogistics),
+    ("other", T::IndustryOther),
+];
+
+pub const COMPANY_SIZES: &[(&str, T)] = &[
+    ("small", T::SizeSmall),
+    ("medium", T::SizeMedium),
+    ("large", T::SizeLarge),
+    ("enterprise", T::SizeEnterprise),
+];
+
+pub fn label_of(list: &[(&str, T)], code: &str) -> Option<T> {
+    list.iter().find(|(c, _)| *c == code).map(|(_, t)| *t)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: Uuid,
+    pub name: String,
+    /// Shown dashed (123-45-67890).
+    pub business_number: Option<String>,
+    pub industry: Option<String>,
+    pub company_size: Option<String>,
+    pub address: Option<String>,
+    pub main_phone: Option<String>,
+    pub website: Option<String>,
+    pub notes: Option<String>,
+    pub owner: UserRef,
+    pub version: i32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// What the current user may do with one account, decided by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permissions {
+    pub edit: bool,
+    pub restore: bool,
+    pub reassign: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountDetail {
+    pub account: Account,
+    pub contacts: Vec<ContactRow>,
+    pub history: Vec<HistoryEntry>,
+    pub can: Permissions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub name: String,
+    pub business_number: Option<String>,
+    pub industry: Option<String>,
+    pub owner_name: String,
+    pub contact_count: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum AccountSort {
+    #[default]
+    NameAsc,
+    NameDesc,
+    UpdatedDesc,
+    CreatedDesc,
+}
+
+impl AccountSort {
+    pub const ALL: [(AccountSort, &'static str, T); 4] = [
+        (AccountSort::NameAsc, "name", T::SortNameAsc),
+        (AccountSort::NameDesc, "-name", T::SortNameDesc),
+        (AccountSort::UpdatedDesc, "-updated", T::SortUpdatedDesc),
+        (AccountSort::CreatedDesc, "-created", T::SortCreatedDesc),
+    ];
+
+    pub fn from_param(s: &str) -> AccountSort {
+        Self::ALL.iter().find(|(_, p, _)| *p == s).map(|(v, _, _)| *v).unwrap_or_default()
+    }
+
+    pub fn param(self) -> &'static str {
+        Self::ALL.iter().find(|(v, _, _)| *v == self).map(|(_, p, _)| *p).unwrap_or("name")
+    }
+}
+
+/// The list's query string, as the filter form (a GET form) submits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AccountQuery {
+    pub q: String,
+    pub owner: String,
+    pub industry: String,
+    pub sort: String,
+    pub after: String,
+    pub before: String,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<R> {
+    pub rows: Vec<R>,
+    /// Cursor for the next page, if there is one.
+    pub next: Option<String>,
+    /// Cursor for the previous page, if there is one.
+    pub prev: Option<String>,
+}
+
+/// The account form as posted. Everything arrives as text and is validated
+/// by the server (`AccountForm::validate` in server.rs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AccountForm {
+    pub name: String,
+    pub business_number: String,
+    pub industry: String,
+    pub company_size: String,
+    pub address: String,
+    pub main_phone: String,
+    pub website: String,
+    pub notes: String,
+    pub owner_id: String,
+}
+
+impl AccountForm {
+    pub fn from_account(a: &Account) -> Self {
+        AccountForm {
+            name: a.name.clone(),
+            business_number: a.business_number.clone().unwrap_or_default(),
+            industry: a.industry.clone().unwrap_or_default(),
+            company_size: a.company_size.clone().unwrap_or_default(),
+            address: a.address.clone().unwrap_or_default(),
+            main_phone: a.main_phone.clone().unwrap_or_default(),
+            website: a.website.clone().unwrap_or_default(),
+            notes: a.notes.clone().unwrap_or_default(),
+            owner_id: a.owner.id.to_string(),
+        }
+    }
+
+    pub fn to_pairs(&self) -> crate::error::Submitted {
+        [
+            ("name", &self.name),
+            ("business_number", &self.business_number),
+            ("industry", &self.industry),
+            ("company_size", &self.company_size),
+            ("address", &self.address),
+            ("main_phone", &self.main_phone),
+            ("website", &self.website),
+            ("notes", &self.notes),
+            ("owner_id", &self.owner_id),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+    }
+
+    pub fn from_pairs(pairs: &crate::error::Submitted) -> Self {
+        let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        AccountForm {
+            name: get("name"),
+            business_number: get("business_number"),
+            industry: get("industry"),
+            company_size: get("company_size"),
+            address: get("address"),
+            main_phone: get("main_phone"),
+            website: get("website"),
+            notes: get("notes"),
+            owner_id: get("owner_id"),
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! Account SQL. Every query takes the acting user and enforces the role rules
+//! itself; callers cannot skip them.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::*;
+use crate::auth::CurrentUser;
+use crate::domain::{self, BusinessNumber};
+use crate::error::{AppError, FieldError};
+use crate::server::{audit, conflict, contains_pattern};
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// An account form that passed validation.
+#[derive(Debug, Clone)]
+pub struct ValidAccount {
+    pub name: String,
+    pub business_number: Option<BusinessNumber>,
+    pub industry: Option<String>,
+    pub company_size: Option<String>,
+    pub address: Option<String>,
+    pub main_phone: Option<String>,
+    pub website: Option<String>,
+    pub notes: Option<String>,
+    pub owner_id: Option<Uuid>,
+}
+
+impl AccountForm {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(&self) -> Result<ValidAccount, AppError> {
+        let mut errors = Vec::new();
+        let mut check = |field: &str, r: Result<Option<String>, crate::i18n::T>| match r {
+            Ok(v) => v,
+            Err(message) => {
+                errors.push(FieldError { field: field.into(), message });
+                None
+            }
+        };
+        let name = check("name", domain::clean_text(&self.name, 200, true));
+        let industry = check("industry", choice(&self.industry, INDUSTRIES));
+        let company_size = check("company_size", choice(&self.company_size, COMPANY_SIZES));
+        let address = check("address", domain::clean_text(&self.address, 300, false));
+        let main_phone = check("main_phone", domain::parse_phone(&self.main_phone));
+        let website = check("website", domain::parse_website(&self.website));
+        let notes = check("notes", domain::clean_text(&self.notes, 4000, false));
+        let owner_id = match self.owner_id.trim() {
+            "" => None,
+            raw => match Uuid::parse_str(raw) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    errors.push(FieldError { field: "owner_id".into(), message: crate::i18n::T::InvalidChoice });
+                    None
+                }
+            },
+        };
+        let business_number = match self.business_number.trim() {
+            "" => None,
+            raw => match BusinessNumber::parse(raw) {
+                Ok(bn) => Some(bn),
+                Err(message) => {
+                    errors.push(FieldError { field: "business_number".into(), message });
+                    None
+                }
+            },
+        };
+        match name {
+            Some(name) if errors.is_empty() => Ok(ValidAccount {
+                name,
+                business_number,
+                industry,
+                company_size,
+                address,
+                main_phone,
+                website,
+                notes,
+                owner_id,
+            }),
+            _ => Err(AppError::Validation { fields: errors, submitted: self.to_pairs() }),
+        }
+    }
+}
+
+fn choice(raw: &str, list: &[(&str, crate::i18n::T)]) -> Result<Option<String>, crate::i18n::T> {
+    let v = raw.trim();
+    if v.is_empty() {
+        Ok(None)
+    } else if label_of(list, v).is_some() {
+        Ok(Some(v.to_string()))
+    } else {
+        Err(crate::i18n::T::InvalidChoice)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRecord {
+    id: Uuid,
+    name: String,
+    business_number: Option<String>,
+    industry: Option<String>,
+    company_size: Option<String>,
+    address: Option<String>,
+    main_phone: Option<String>,
+    website: Option<String>,
+    notes: Option<String>,
+    owner_id: Uuid,
+    owner_name: String,
+    version: i32,
+    created_by_name: String,
+    created_at: DateTime<Utc>,
+    updated_by_name: String,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<AccountRecord> for Account {
+    fn from(r: AccountRecord) -> Self {
+        Account {
+            id: r.id,
+            name: r.name,
+            business_number: r.business_number.map(|d| BusinessNumber::from_stored(d).to_string()),
+            industry: r.industry,
+            company_size: r.company_size,
+            address: r.address,
+            main_phone: r.main_phone,
+            website: r.website,
+            notes: r.notes,
+            owner: crate::auth::UserRef { id: r.owner_id, display_name: r.owner_name },
+            version: r.version,
+            created_by: r.created_by_name,
+            created_at: r.created_at,
+            updated_by: r.updated_by_name,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+        }
+    }
+}
+
+pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Account, AppError> {
+    let record: Option<AccountRecord> = sqlx::query_as(
+        "select a.id, a.name, a.business_number, a.industry, a.company_size, a.address, a.main_phone,
+                a.website, a.notes, a.owner_id, o.display_name as owner_name, a.version,
+                cb.display_name as created_by_name, a.created_at,
+                ub.display_name as updated_by_name, a.updated_at, a.deleted_at
+         from accounts a
+         join users o on o.id = a.owner_id
+         join users cb on cb.id = a.created_by
+         join users ub on ub.id = a.updated_by
+         where a.id = $1 and (a.deleted_at is null or $2)",
+    )
+    .bind(id)
+    .bind(user.is_manager())
+    .fetch_optional(pool)
+    .await?;
+    record.map(Account::from).ok_or(AppError::NotFound)
+}
+
+pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<AccountDetail, AppError> {
+    let account = get(pool, user, id).await?;
+    let contacts = crate::contacts::server::for_account(pool, id).await?;
+    let history = crate::server::history(pool, "account", id).await?;
+    let can = Permissions {
+        edit: account.deleted_at.is_none() && user.can_edit_owned_by(account.owner.id),
+        restore: account.deleted_at.is_some() && user.is_manager(),
+        reassign: user.is_manager(),
+    };
+    Ok(AccountDetail { account, contacts, history, can })
+}
+
+/// Keyset pagination: a cursor is the sort value and the id of the last (or
+/// first) row shown, so a deep page costs the same as the first.
+pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Result<Page<AccountRow>, AppError> {
+    let sort = AccountSort::from_param(&query.sort);
+    let (key, ascending) = match sort {
+        AccountSort::NameAsc => ("a.name", true),
+        AccountSort::NameDesc => ("a.name", false),
+        AccountSort::UpdatedDesc => ("a.updated_at", false),
+        AccountSort::CreatedDesc => ("a.created_at", false),
+    };
+    let is_text_key = key == "a.name";
+    let (cursor, backwards) = match (parse_cursor(&query.after), parse_cursor(&query.before)) {
+        (Some(c), _) => (Some(c), false),
+        (None, Some(c)) => (Some(c), true),
+        (None, None) => (None, false),
+    };
+    // Walking backwards reverses the order; the rows are flipped back below.
+    let forward = ascending != backwards;
+
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
+    let search = query.q.trim();
+    if !search.is_empty() {
+        let pattern = contains_pattern(search);
+        let digits: String = search.chars().filter(|c| c.is_ascii_digit()).collect();
+        // Materialised first so each branch uses its own trigram index.
+        qb.push("with hits as materialized (select id from accounts where name ilike ");
+        qb.push_bind(pattern.clone());
+        if digits.len() >= 3 && search.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ') {
+            qb.push(" union select id from accounts where business_number like ");
+            qb.push_bind(format!("%{digits}%"));
+        }
+        qb.push(" union select account_id from contacts where deleted_at is null and name ilike ");
+        qb.push_bind(pattern);
+        qb.push(") ");
+    }
+    qb.push(
+        "select a.id, a.name, a.business_number, a.industry, o.display_name as owner_name, a.updated_at, a.created_at,
+                (select count(*) from contacts c where c.account_id = a.id and c.deleted_at is null) as contact_count,
+                ",
+    );
+    qb.push(if is_text_key { key } else { "''" });
+    qb.push("::text as sort_value from accounts a join users o on o.id = a.owner_id ");
+    if !search.is_empty() {
+        qb.push("join hits h on h.id = a.id ");
+    }
+    if query.deleted && user.is_manager() {
+        qb.push("where a.deleted_at is not null ");
+    } else {
+        qb.push("where a.deleted_at is null ");
+    }
+    if let Ok(owner) = Uuid::parse_str(query.owner.trim()) {
+        qb.push("and a.owner_id = ").push_bind(owner).push(" ");
+    }
+    if label_of(INDUSTRIES, query.industry.trim()).is_some() {
+        qb.push("and a.industry = ").push_bind(query.industry.trim().to_string()).push(" ");
+    }
+    if let Some((value, id)) = &cursor {
+        qb.push("and (").push(key).push(", a.id) ").push(if forward { "> (" } else { "< (" });
+        if is_text_key {
+            qb.push_bind(value.clone());
+        } else {
+            let at = DateTime::parse_from_rfc3339(value).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
+            qb.push_bind(at);
+        }
+        qb.push(", ").push_bind(*id).push(") ");
+    }
+    let dir = if forward { "asc" } else { "desc" };
+    qb.push(format!("order by {key} {dir}, a.id {dir} limit "));
+    qb.push_bind(PAGE_SIZE + 1);
+
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        name: String,
+        business_number: Option<String>,
+        industry: Option<String>,
+        owner_name: String,
+        updated_at: DateTime<Utc>,
+        created_at: DateTime<Utc>,
+        contact_count: i64,
+        sort_value: String,
+    }
+    let mut rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let cursor_of = |r: &Row| {
+        let value = if is_text_key {
+            r.sort_value.clone()
+        } else {
+            let at = if key == "a.updated_at" { r.updated_at } else { r.created_at };
+            at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        };
+        format!("{value}|{}", r.id)
+    };
+    let (next, prev) = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => {
+            let more_after = if backwards { cursor.is_some() } else { has_more };
+            let more_before = if backwards { has_more } else { cursor.is_some() };
+            (more_after.then(|| cursor_of(last)), more_before.then(|| cursor_of(first)))
+        }
+        _ => (None, None),
+    };
+    Ok(Page {
+        rows: rows
+            .into_iter()
+            .map(|r| AccountRow {
+                id: r.id,
+                name: r.name,
+                business_number: r.business_number.map(|d| BusinessNumber::from_stored(d).to_string()),
+                industry: r.industry,
+                owner_name: r.owner_name,
+                contact_count: r.contact_count,
+                updated_at: r.updated_at,
+            })
+            .collect(),
+        next,
+        prev,
+    })
+}
+
+fn parse_cursor(raw: &str) -> Option<(String, Uuid)> {
+    let (value, id) = raw.rsplit_once('|')?;
+    Some((value.to_string(), Uuid::parse_str(id).ok()?))
+}
+
+/// Maps a unique violation on the business number to its field message.
+fn business_number_taken(err: sqlx::Error, form: &AccountForm) -> AppError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.constraint() == Some("accounts_business_number") {
+            return AppError::field("business_number", crate::i18n::T::BusinessNumberTaken)
+                .with_submitted(form.to_pairs());
+        }
+    }
+    err.into()
+}
+
+/// The owner a save may set: reps always own what they create and cannot
+/// hand records to others; managers may choose any owner.
+fn owner_for(user: &CurrentUser, requested: Option<Uuid>, current: Option<Uuid>, form: &AccountForm) -> Result<Uuid, AppError> {
+    let fallback = current.unwrap_or(user.id);
+    match requested {
+        None => Ok(fallback),
+        Some(id) if id == fallback => Ok(id),
+        Some(id) if user.is_manager() => Ok(id),
+        Some(_) => Err(AppError::field("owner_id", crate::i18n::T::OwnerOnlyManagers).with_submitted(form.to_pairs())),
+    }
+}
+
+pub async fn create(pool: &PgPool, user: &CurrentUser, form: &AccountForm) -> Result<Uuid, AppError> {
+    if !user.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let v = form.validate()?;
+    let owner = owner_for(user, v.owner_id, None, form)?;
+    let mut tx = pool.begin().await?;
+    let row: Result<(Uuid, Value), sqlx::Error> = sqlx::query_as(
+        "insert into accounts (name, business_number, industry, company_size, address, main_phone, website, notes,
+                               owner_id, created_by, updated_by)
+         select $1, $2, $3, $4, $5, $6, $7, $8, u.id, $10, $10 from users u where u.id = $9
+         returning id, to_jsonb(accounts.*)",
+    )
+    .bind(&v.name)
+    .bind(v.business_number.as_ref().map(BusinessNumber::digits))
+    .bind(&v.industry)
+    .bind(&v.company_size)
+    .bind(&v.address)
+    .bind(&v.main_phone)
+    .bind(&v.website)
+    .bind(&v.notes)
+    .bind(owner)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await;
+    let (id, after) = match row {
+        Ok(row) => row,
+        // The chosen owner does not exist.
+        Err(sqlx::Error::RowNotFound) => {
+            return Err(AppError::field("owner_id", crate::i18n::T::InvalidChoice).with_submitted(form.to_pairs()))
+        }
+        Err(e) => return Err(business_number_taken(e, form)),
+    };
+    audit(&mut tx, "account", id, "create", user.id, None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Locks the live account row and checks the user may change it.
+async fn lock_for_change(
+    tx: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    id: Uuid,
+    deleted: bool,
+) -> Result<(Value, Uuid, i32), AppError> {
+    let row: Option<(Value, Uuid, i32)> = sqlx::query_as(
+        "select to_jsonb(a), a.owner_id, a.version from accounts a
+         where a.id = $1 and (a.deleted_at is not null) = $2 for update",
+    )
+    .bind(id)
+    .bind(deleted)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (before, owner, version) = row.ok_or(AppError::NotFound)?;
+    let allowed = if deleted { user.is_manager() } else { user.can_edit_owned_by(owner) };
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    Ok((before, owner, version))
+}
+
+pub async fn update(
+    pool: &PgPool,
+    user: &CurrentUser,
+    id: Uuid,
+    version: i32,
+    form: &AccountForm,
+) -> Result<(), AppError> {
+    if !user.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let v = form.validate()?;
+    let mut tx = pool.begin().await?;
+    let (before, current_owner, current_version) = lock_for_change(&mut tx, user, id, false).await?;
+    if current_version != version {
+        return Err(conflict(&mut tx, "accounts", id).await?.with_submitted(form.to_pairs()));
+    }
+    let owner = owner_for(user, v.owner_id, Some(current_owner), form)?;
+    let result: Result<Option<(Value,)>, sqlx::Error> = sqlx::query_as(
+        "update accounts a set name = $3, business_number = $4, industry = $5, company_size = $6, address = $7,
+                main_phone = $8, website = $9, notes = $10, owner_id = u.id,
+                version = a.version + 1, updated_by = $12, updated_at = now()
+         from users u
+         where a.id = $1 and a.version = $2 and a.deleted_at is null and u.id = $11
+         returning to_jsonb(a.*)",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(&v.name)
+    .bind(v.business_number.as_ref().map(BusinessNumber::digits))
+    .bind(&v.industry)
+    .bind(&v.company_size)
+    .bind(&v.address)
+    .bind(&v.main_phone)
+    .bind(&v.website)
+    .bind(&v.notes)
+    .bind(owner)
+    .bind(user.id)
+    .fetch_optional(&mut *tx)
+    .await;
+    let after = match result {
+        Ok(Some((after,))) => after,
+        Ok(None) => {
+            return Err(AppError::field("owner_id", crate::i18n::T::InvalidChoice).with_submitted(form.to_pairs()))
+        }
+        Err(e) => return Err(business_number_taken(e, form)),
+    };
+    audit(&mut tx, "account", id, "update", user.id, Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Soft delete: the row stays, hidden, and can be restored. Its contacts stay
+/// attached and come back with it.
+pub async fn delete(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32) -> Result<(), AppError> {
+    if !user.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = pool.begin().await?;
+    let (before, _, current_version) = lock_for_change(&mut tx, user, id, false).await?;
+    if current_version != version {
+        return Err(conflict(&mut tx, "accounts", id).await?);
+    }
+    let (after,): (Value,) = sqlx::query_as(
+        "update accounts set deleted_at = now(), deleted_by = $2, updated_by = $2, updated_at = now(),
+                version = version + 1
+         where id = $1 returning to_jsonb(accounts.*)",
+    )
+    .bind(id)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit(&mut tx, "account", id, "delete", user.id, Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn restore(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
+    if !user.is_manager() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = pool.begin().await?;
+    let (before, _, _) = lock_for_change(&mut tx, user, id, true).await?;
+    let (after,): (Value,) = sqlx::query_as(
+        "update accounts set deleted_at = null, deleted_by = null, updated_by = $2, updated_at = now(),
+                version = version + 1
+         where id = $1 returning to_jsonb(accounts.*)",
+    )
+    .bind(id)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit(&mut tx, "account", id, "restore", user.id, Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! Contact screens: list, detail, create (from an account), edit.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::*;
+use super::*;
+use crate::accounts::api::get_account;
+use crate::domain::check;
+use crate::error::{AppError, FieldError};
+use crate::i18n::{format_datetime, T};
+use crate::ui::{field_error, query_string, use_user, ErrorBox, Field, HistoryTable, Notice, Pager};
+
+#[component]
+pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView {
+    let lang = crate::lang();
+    view! {
+        <table class="list" data-testid="contact-list">
+            <thead>
+                <tr>
+                    <th>{T::ContactName.text(lang)}</th>
+                    <th>{T::Title.text(lang)}</th>
+                    <th>{T::Department.text(lang)}</th>
+                    <th>{T::Email.text(lang)}</th>
+                    <th>{T::Phone.text(lang)}</th>
+                    {show_account.then(|| view! { <th>{T::Account.text(lang)}</th> })}
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|r| {
+                        view! {
+                            <tr>
+                                <td><a href=format!("/contacts/{}", r.id)>{r.name}</a></td>
+                                <td>{r.title.unwrap_or_default()}</td>
+                                <td>{r.department.unwrap_or_default()}</td>
+                                <td>{r.email.unwrap_or_default()}</td>
+                                <td>{r.phone.unwrap_or_default()}</td>
+                                {show_account.then(|| view! {
+                                    <td><a href=format!("/accounts/{}", r.account_id)>{r.account_name}</a></td>
+                                })}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn ContactsPage() -> impl IntoView {
+    let lang = crate::lang();
+    let query_map = use_query_map();
+    let query = move || {
+        let q = query_map.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        ContactQuery {
+            q: get("q"),
+            after: get("after"),
+            before: get("before"),
+            deleted: matches!(get("deleted").as_str(), "1" | "on" | "true"),
+        }
+    };
+    let page = Resource::new(query, list_contacts);
+    view! {
+        <div class="page-head"><h1>{T::ContactsTitle.text(lang)}</h1></div>
+        <Notice />
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                let q = query();
+                let search = q.q.clone();
+                let result = page.await;
+                view! {
+                    <Form method="GET" action="/contacts" attr:class="filters" attr:role="search">
+                        <input
+                            type="search"
+                            name="q"
+                            value=search
+                            placeholder=T::SearchPlaceholderContacts.text(lang)
+                            aria-label=T::Search.text(lang)
+                        />
+                        <button type="submit">{T::Search.text(lang)}</button>
+                    </Form>
+                    {match result {
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        Ok(p) if p.rows.is_empty() => view! { <p class="empty">{T::NoResults.text(lang)}</p> }.into_any(),
+                        Ok(p) => {
+                            let base = format!("/contacts?{}", query_string(&[("q", &q.q)]));
+                            let first = q.after.is_empty() && q.before.is_empty();
+                            view! {
+                                <ContactTable rows=p.rows show_account=true />
+                                <Pager base prev=p.prev next=p.next first />
+                            }
+                                .into_any()
+                        }
+                    }}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ContactFields(values: ContactForm, errors: Vec<FieldError>) -> impl IntoView {
+    let e = |f: &str| field_error(&errors, f);
+    view! {
+        <input type="hidden" name="form[account_id]" value=values.account_id.clone() />
+        <Field label=T::ContactName name="name" value=values.name.clone() required=true max_len=100 error=e("name") />
+        <Field label=T::Title name="title" value=values.title.clone() max_len=100 error=e("title") />
+        <Field label=T::Department name="department" value=values.department.clone() max_len=100 error=e("department") />
+        <Field label=T::Email name="email" value=values.email.clone() input_type="email" check=check::email error=e("email") />
+        <Field label=T::Phone name="phone" value=values.phone.clone() input_type="tel" check=check::phone error=e("phone") />
+    }
+}
+
+fn form_state<O>(result: Option<Result<O, AppError>>, initial: &ContactForm) -> (ContactForm, Vec<FieldError>, Option<AppError>) {
+    match result {
+        Some(Err(err)) => (
+            err.submitted().map(ContactForm::from_pairs).unwrap_or_else(|| initial.clone()),
+            err.field_errors().to_vec(),
+            Some(err),
+        ),
+        _ => (initial.clone(), vec![], None),
+    }
+}
+
+#[component]
+pub fn ContactNewPage() -> impl IntoView {
+    let lang = crate::lang();
+    let query_map = use_query_map();
+    let account_id = move || query_map.read().get("account").unwrap_or_default();
+    let account = Resource::new(account_id, get_account);
+    let action = ServerAction::<CreateContact>::new();
+    view! {
+        <h1>{T::NewContact.text(lang)}</h1>
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Ok(d) => {
+                        let initial = ContactForm { account_id: d.account.id.to_string(), ..Default::default() };
+                        let back = format!("/accounts/{}", d.account.id);
+                        view! {
+                            <p>{T::Account.text(lang)} ": " <a href=back.clone()>{d.account.name.clone()}</a></p>
+                            <ActionForm action=action attr:class="record-form" attr:data-testid="contact-form">
+                                {move || {
+                                    let (values, errors, err) = form_state(action.value().get(), &initial);
+                                    view! {
+                                        {err.map(|e| view! { <ErrorBox error=e /> })}
+                                        <ContactFields values errors />
+                                    }
+                                }}
+                                <div class="actions">
+                                    <button type="submit" class="primary" disabled=move || action.pending().get()>
+                                        {T::Save.text(lang)}
+                                    </button>
+                                    <a href=back>{T::Cancel.text(lang)}</a>
+                                </div>
+                            </ActionForm>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ContactEditPage() -> impl IntoView {
+    let lang = crate::lang();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(id, get_contact);
+    let action = ServerAction::<UpdateContact>::new();
+    view! {
+        <h1>{T::EditContact.text(lang)}</h1>
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Ok(d) => {
+                        let initial = ContactForm::from_contact(&d.contact);
+                        let id = d.contact.row.id.to_string();
+                        let back = format!("/contacts/{id}");
+                        let reload = format!("/contacts/{id}/edit");
+                        view! {
+                            <ActionForm action=action attr:class="record-form" attr:data-testid="contact-form">
+                                <input type="hidden" name="id" value=id.clone() />
+                                <input type="hidden" name="version" value=d.contact.version.to_string() />
+                                {move || {
+                                    let (values, errors, err) = form_state(action.value().get(), &initial);
+                                    let conflict = matches!(err, Some(AppError::Conflict { .. }));
+                                    view! {
+                                        {err.map(|e| view! { <ErrorBox error=e /> })}
+                                        {conflict.then(|| view! {
+                                            <p><a href=reload.clone() rel="external">{T::ReloadLatest.text(lang)}</a></p>
+                                        })}
+                                        <ContactFields values errors />
+                                    }
+                                }}
+                                <div class="actions">
+                                    <button type="submit" class="primary" disabled=move || action.pending().get()>
+                                        {T::Save.text(lang)}
+                                    </button>
+                                    <a href=back>{T::Cancel.text(lang)}</a>
+                                </div>
+                            </ActionForm>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ContactPage() -> impl IntoView {
+    let lang = crate::lang();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(id, get_contact);
+    let delete = ServerAction::<DeleteContact>::new();
+    let restore = ServerAction::<RestoreContact>::new();
+    let user = use_user();
+    let _ = user;
+    let action_error = move || {
+        match (delete.value().get(), restore.value().get()) {
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
+            _ => None,
+        }
+    };
+    view! {
+        <Notice />
+        {action_error}
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Ok(d) => {
+                        let c = d.contact;
+                        let r = c.row;
+                        let id = r.id.to_string();
+                        let (id_delete, id_restore) = (id.clone(), id.clone());
+                        let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
+                        view! {
+                            <div class="page-head">
+                                <h1 data-testid="contact-name">{r.name.clone()}</h1>
+                                <div class="actions">
+                                    {d.can_edit.then(|| view! { <a class="button" href=format!("/contacts/{id}/edit")>{T::Edit.text(lang)}</a> })}
+                                    {d.can_edit.then(|| view! {
+                                        <ActionForm action=delete attr:class="inline">
+                                            <input type="hidden" name="id" value=id_delete />
+                                            <input type="hidden" name="version" value=c.version.to_string() />
+                                            <button type="submit" class="danger">{T::Delete.text(lang)}</button>
+                                        </ActionForm>
+                                    })}
+                                    {d.can_restore.then(|| view! {
+                                        <ActionForm action=restore attr:class="inline">
+                                            <input type="hidden" name="id" value=id_restore />
+                                            <button type="submit">{T::Restore.text(lang)}</button>
+                                        </ActionForm>
+                                    })}
+                                </div>
+                            </div>
+                            {c.deleted_at.map(|_| view! { <p class="deleted-banner" role="status">{T::DeletedBanner.text(lang)}</p> })}
+                            <dl class="record">
+                                <dt>{T::Account.text(lang)}</dt>
+                                <dd><a href=format!("/accounts/{}", r.account_id)>{r.account_name.clone()}</a></dd>
+                                {row(T::Title, r.title.clone().unwrap_or_default())}
+                                {row(T::Department, r.department.clone().unwrap_or_default())}
+                                {row(T::Email, r.email.clone().unwrap_or_default())}
+                                {row(T::Phone, r.phone.clone().unwrap_or_default())}
+                                {row(T::UpdatedAt, format!("{} · {}", format_datetime(c.updated_at, lang), c.updated_by))}
+                            </dl>
+                            <section>
+                                <h2>{T::History.text(lang)}</h2>
+                                <HistoryTable entries=d.history />
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

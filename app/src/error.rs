@@ -1,0 +1,134 @@
+//! The application's one error type, shared by server and browser. Each variant
+//! maps once, here, to what the user sees (in their language) and to an HTTP status.
+
+use crate::i18n::{Lang, T};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// A problem with one form field, shown next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: T,
+}
+
+/// What the user typed, echoed back so a refused form (even without
+/// JavaScript, where the page is reloaded) keeps the input on screen.
+pub type Submitted = Vec<(String, String)>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("validation failed")]
+    Validation { fields: Vec<FieldError>, submitted: Submitted },
+    #[error("stale version")]
+    Conflict { changed_by: String, changed_at: DateTime<Utc>, submitted: Submitted },
+    #[error("bad request")]
+    BadRequest,
+    /// Details are logged on the server and never sent.
+    #[error("internal error")]
+    Internal,
+    /// The browser could not reach the server or read its answer.
+    #[error("network error")]
+    Network,
+}
+
+impl AppError {
+    pub fn field(field: &str, message: T) -> Self {
+        AppError::Validation { fields: vec![FieldError { field: field.into(), message }], submitted: vec![] }
+    }
+
+    pub fn with_submitted(self, input: Submitted) -> Self {
+        match self {
+            AppError::Validation { fields, .. } => AppError::Validation { fields, submitted: input },
+            AppError::Conflict { changed_by, changed_at, .. } => {
+                AppError::Conflict { changed_by, changed_at, submitted: input }
+            }
+            other => other,
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Validation { .. } | AppError::BadRequest => 400,
+            AppError::Conflict { .. } => 409,
+            AppError::Internal => 500,
+            AppError::Network => 502,
+        }
+    }
+
+    /// The headline the user reads.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            AppError::Unauthenticated => T::ErrUnauthenticated.text(lang).into(),
+            AppError::Forbidden => T::ErrForbidden.text(lang).into(),
+            AppError::NotFound => T::ErrNotFound.text(lang).into(),
+            AppError::Validation { fields, .. } => match fields.as_slice() {
+                [only] if only.field.is_empty() => only.message.text(lang).into(),
+                _ => T::FormHasErrors.text(lang).into(),
+            },
+            AppError::Conflict { changed_by, changed_at, .. } => format!(
+                "{}: {} ({}). {}",
+                T::ErrConflict.text(lang),
+                changed_by,
+                crate::i18n::format_datetime(*changed_at, lang),
+                T::ErrConflictHint.text(lang)
+            ),
+            AppError::BadRequest => T::ErrBadRequest.text(lang).into(),
+            AppError::Internal => T::ErrInternal.text(lang).into(),
+            AppError::Network => T::ErrNetwork.text(lang).into(),
+        }
+    }
+
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            AppError::Validation { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+
+    pub fn submitted(&self) -> Option<&Submitted> {
+        match self {
+            AppError::Validation { submitted, .. } | AppError::Conflict { submitted, .. } if !submitted.is_empty() => {
+                Some(submitted)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Arguments the server could not read: a tampered or malformed form.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest,
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_) => AppError::Network,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::RowNotFound => AppError::NotFound,
+            other => {
+                tracing::error!(error = %other, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}

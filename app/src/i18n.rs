@@ -1,0 +1,300 @@
+//! The one i18n mechanism: every user-visible string is a `T` key with its
+//! Korean and English text side by side, so a missing translation is a
+//! compile error rather than a blank on screen.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    Ko,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ko => "ko",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().get(..2) {
+            Some("ko") => Some(Lang::Ko),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Cookie first, then the browser's Accept-Language (in its order), then Korean.
+    pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
+        if let Some(lang) = cookie.and_then(Lang::from_code) {
+            return lang;
+        }
+        accept_language
+            .into_iter()
+            .flat_map(|h| h.split(','))
+            .find_map(|part| Lang::from_code(part.split(';').next().unwrap_or("")))
+            .unwrap_or_default()
+    }
+}
+
+macro_rules! messages {
+    ($($key:ident => $ko:expr, $en:expr;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum T { $($key),* }
+        impl T {
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $( (T::$key, Lang::Ko) => $ko, (T::$key, Lang::En) => $en, )*
+                }
+            }
+            pub const ALL: &'static [T] = &[$(T::$key),*];
+        }
+    };
+}
+
+messages! {
+    AppName => "SalesOps", "SalesOps";
+    NavAccounts => "고객사", "Accounts";
+    NavContacts => "담당자", "Contacts";
+    Language => "언어", "Language";
+    SwitchToEnglish => "English", "English";
+    SwitchToKorean => "한국어", "한국어";
+    SignIn => "로그인", "Sign in";
+    SignOut => "로그아웃", "Sign out";
+    NotFoundPage => "페이지를 찾을 수 없습니다.", "Page not found.";
+    Loading => "불러오는 중…", "Loading…";
+    Search => "검색", "Search";
+    SearchPlaceholderAccounts => "회사명, 사업자번호, 담당자", "Name, business number, contact";
+    SearchPlaceholderContacts => "이름, 이메일, 전화, 고객사", "Name, email, phone, account";
+    Filter => "필터", "Filter";
+    AllOwners => "모든 담당 영업", "All owners";
+    AllIndustries => "모든 업종", "All industries";
+    ShowDeleted => "삭제된 항목 보기", "Show deleted";
+    SortBy => "정렬", "Sort";
+    SortNameAsc => "이름 ↑", "Name ↑";
+    SortNameDesc => "이름 ↓", "Name ↓";
+    SortUpdatedDesc => "최근 수정순", "Recently updated";
+    SortCreatedDesc => "최근 등록순", "Recently created";
+    NextPage => "다음", "Next";
+    PrevPage => "이전", "Previous";
+    FirstPage => "처음", "First";
+    NoResults => "결과가 없습니다.", "No results.";
+    New => "새로 만들기", "New";
+    NewAccount => "새 고객사", "New account";
+    NewContact => "새 담당자", "New contact";
+    Edit => "수정", "Edit";
+    Save => "저장", "Save";
+    Cancel => "취소", "Cancel";
+    Delete => "삭제", "Delete";
+    Restore => "복원", "Restore";
+    Saved => "저장했습니다.", "Saved.";
+    Created => "만들었습니다.", "Created.";
+    Deleted => "삭제했습니다. 관리자나 매니저가 복원할 수 있습니다.", "Deleted. A manager or admin can restore it.";
+    Restored => "복원했습니다.", "Restored.";
+    DeletedBanner => "삭제된 레코드입니다.", "This record is deleted.";
+    LanguageChanged => "언어를 바꿨습니다.", "Language changed.";
+    // Account fields
+    AccountName => "회사명", "Name";
+    BusinessNumber => "사업자등록번호", "Business number";
+    Industry => "업종", "Industry";
+    CompanySize => "규모", "Size";
+    Address => "주소", "Address";
+    MainPhone => "대표 전화", "Main phone";
+    Website => "웹사이트", "Website";
+    Owner => "담당 영업", "Owner";
+    Notes => "메모", "Notes";
+    CreatedAt => "등록", "Created";
+    UpdatedAt => "수정", "Updated";
+    By => "작성자", "By";
+    Contacts => "담당자", "Contacts";
+    History => "변경 이력", "History";
+    NoHistory => "변경 이력이 없습니다.", "No changes recorded.";
+    NoContacts => "등록된 담당자가 없습니다.", "No contacts yet.";
+    Field => "항목", "Field";
+    Before => "변경 전", "Before";
+    After => "변경 후", "After";
+    ActionCreate => "생성", "Created";
+    ActionUpdate => "수정", "Updated";
+    ActionDelete => "삭제", "Deleted";
+    ActionRestore => "복원", "Restored";
+    ActionImport => "가져오기", "Imported";
+    // Contact fields
+    ContactName => "이름", "Name";
+    Title => "직함", "Title";
+    Department => "부서", "Department";
+    Email => "이메일", "Email";
+    Phone => "전화", "Phone";
+    Account => "고객사", "Account";
+    // Validation and errors
+    Required => "필수 항목입니다.", "This field is required.";
+    TooLong => "너무 깁니다.", "This is too long.";
+    ControlCharacters => "허용되지 않는 제어 문자가 들어 있습니다.", "Contains control characters that are not allowed.";
+    BusinessNumberDigits => "사업자등록번호는 숫자와 대시(-)만 쓸 수 있습니다.", "A business number may contain only digits and dashes.";
+    BusinessNumberLength => "사업자등록번호는 10자리입니다.", "A business number has 10 digits.";
+    BusinessNumberCheckDigit => "사업자등록번호의 검증 숫자가 맞지 않습니다.", "The business number's check digit is wrong.";
+    BusinessNumberTaken => "이미 다른 고객사가 쓰는 사업자등록번호입니다.", "Another account already has this business number.";
+    InvalidEmail => "이메일 주소 형식이 아닙니다.", "This is not a valid email address.";
+    InvalidPhone => "전화번호 형식이 아닙니다 (숫자 8~15자리).", "This is not a valid phone number (8 to 15 digits).";
+    InvalidWebsite => "웹사이트 주소 형식이 아닙니다.", "This is not a valid website address.";
+    InvalidChoice => "목록에 있는 값을 고르세요.", "Choose a value from the list.";
+    InvalidId => "잘못된 식별자입니다.", "Invalid identifier.";
+    AccountNotFound => "고객사를 찾을 수 없습니다.", "Account not found.";
+    FormHasErrors => "입력 내용을 확인하세요.", "Please check the highlighted fields.";
+    ErrUnauthenticated => "로그인이 필요합니다.", "Please sign in.";
+    ErrForbidden => "이 작업을 할 권한이 없습니다.", "You are not allowed to do this.";
+    ErrNotFound => "찾을 수 없습니다. 삭제되었거나 볼 권한이 없습니다.", "Not found. It may have been deleted, or you may not have access.";
+    ErrConflict => "다른 사용자가 먼저 수정했습니다", "Someone else changed this record first";
+    ErrConflictHint => "입력하신 내용은 그대로 두었습니다. 최신 내용을 확인한 뒤 다시 저장하세요.", "Your input is kept below. Reload the latest version, then save again.";
+    ReloadLatest => "최신 내용 불러오기", "Load the latest version";
+    ErrInternal => "서버 오류가 발생했습니다. 잠시 후 다시 시도하세요.", "Something went wrong on the server. Please try again shortly.";
+    ErrNetwork => "서버에 연결할 수 없습니다.", "Could not reach the server.";
+    ErrBadRequest => "요청 형식이 잘못되었습니다.", "The request was malformed.";
+    ErrStaleVersion => "잘못된 버전 정보입니다. 페이지를 새로 고치세요.", "Invalid version information. Reload the page.";
+    // Auth
+    NoAccessTitle => "접근 권한이 없습니다", "No access";
+    NoAccessBody => "SalesOps를 쓰려면 영업 역할이 필요합니다. 관리자에게 권한을 요청하세요.", "You need a SalesOps role to use this application. Ask an administrator for access.";
+    SignInTitle => "SalesOps에 로그인", "Sign in to SalesOps";
+    SignInBody => "회사 계정(Keycloak)으로 로그인합니다.", "Sign in with your company account (Keycloak).";
+    SignInFailed => "로그인하지 못했습니다. 다시 시도하세요.", "Sign-in failed. Please try again.";
+    IdpUnavailable => "로그인 서버(Keycloak)에 연결할 수 없습니다. 잠시 후 다시 시도하세요.", "The sign-in server (Keycloak) cannot be reached. Please try again shortly.";
+    SignedOut => "로그아웃했습니다.", "You have signed out.";
+    RoleRep => "영업 담당", "Sales rep";
+    RoleManager => "영업 매니저", "Sales manager";
+    RoleViewer => "조회 전용", "Viewer";
+    RoleAdmin => "운영 관리자", "Admin";
+    ConfirmDelete => "정말 삭제할까요?", "Delete this record?";
+    ChangedBy => "변경한 사람", "Changed by";
+    ChangedAt => "변경 시각", "Changed at";
+    Yes => "예", "Yes";
+    No => "아니요", "No";
+    Total => "전체", "Total";
+    Dashboard => "홈", "Home";
+    Welcome => "환영합니다", "Welcome";
+    // Industries and company sizes
+    IndustryIt => "IT/소프트웨어", "IT / Software";
+    IndustryManufacturing => "제조", "Manufacturing";
+    IndustryFinance => "금융", "Finance";
+    IndustryRetail => "유통/리테일", "Retail";
+    IndustryPublic => "공공", "Public sector";
+    IndustryHealthcare => "의료", "Healthcare";
+    IndustryEducation => "교육", "Education";
+    IndustryMedia => "게임/미디어", "Games / Media";
+    IndustryLogistics => "물류", "Logistics";
+    IndustryOther => "기타", "Other";
+    SizeSmall => "소기업 (50명 미만)", "Small (under 50)";
+    SizeMedium => "중기업 (50~299명)", "Medium (50–299)";
+    SizeLarge => "중견기업 (300~999명)", "Large (300–999)";
+    SizeEnterprise => "대기업 (1,000명 이상)", "Enterprise (1,000+)";
+    NotSet => "—", "—";
+    ContactCount => "담당자 수", "Contacts";
+    AccountsTitle => "고객사", "Accounts";
+    ContactsTitle => "담당자", "Contacts";
+    EditAccount => "고객사 수정", "Edit account";
+    EditContact => "담당자 수정", "Edit contact";
+    ContactNotFound => "담당자를 찾을 수 없습니다.", "Contact not found.";
+    BusinessNumberHint => "예: 123-45-67890 (대시 없이도 됩니다)", "e.g. 123-45-67890 (dashes optional)";
+    OwnerOnlyManagers => "담당 영업 변경은 매니저만 할 수 있습니다.", "Only managers can reassign the owner.";
+    Me => "나", "Me";
+}
+
+/// Seoul time: every user of this company works in KST (no daylight saving).
+fn kst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+}
+
+pub fn format_datetime(at: DateTime<Utc>, lang: Lang) -> String {
+    let local = at.with_timezone(&kst());
+    match lang {
+        Lang::Ko => local.format("%Y. %-m. %-d. %H:%M").to_string(),
+        Lang::En => local.format("%b %-d, %Y, %H:%M").to_string(),
+    }
+}
+
+pub fn format_date(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => d.format("%Y. %-m. %-d.").to_string(),
+        Lang::En => d.format("%b %-d, %Y").to_string(),
+    }
+}
+
+/// Groups digits in threes: both languages use the comma separator.
+pub fn format_integer(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Money in its currency: KRW has no minor unit, USD has two.
+pub fn format_money(amount: rust_decimal::Decimal, currency: &str, lang: Lang) -> String {
+    use rust_decimal::prelude::ToPrimitive;
+    let scale = if currency == "KRW" { 0 } else { 2 };
+    let rounded = amount.round_dp(scale);
+    let whole = rounded.trunc().to_i64().unwrap_or(0);
+    let frac = ((rounded - rounded.trunc()).abs() * rust_decimal::Decimal::from(100)).to_i64().unwrap_or(0);
+    let number = if scale == 0 {
+        format_integer(whole)
+    } else {
+        format!("{}.{frac:02}", format_integer(whole))
+    };
+    match (currency, lang) {
+        ("KRW", Lang::Ko) => format!("{number}원"),
+        ("KRW", Lang::En) => format!("₩{number}"),
+        ("USD", _) => format!("${number}"),
+        (other, _) => format!("{number} {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    #[test]
+    fn every_key_has_both_languages() {
+        for key in T::ALL {
+            assert!(!key.text(Lang::Ko).is_empty(), "{key:?} ko");
+            assert!(!key.text(Lang::En).is_empty(), "{key:?} en");
+        }
+    }
+
+    #[test]
+    fn negotiation_prefers_cookie_then_accept_language() {
+        assert_eq!(Lang::negotiate(Some("en"), Some("ko-KR")), Lang::En);
+        assert_eq!(Lang::negotiate(None, Some("en-US,en;q=0.9,ko;q=0.8")), Lang::En);
+        assert_eq!(Lang::negotiate(None, Some("fr-FR,ko;q=0.5")), Lang::Ko);
+        assert_eq!(Lang::negotiate(Some("xx"), None), Lang::Ko);
+    }
+
+    #[test]
+    fn money_and_numbers_per_language() {
+        let krw = Decimal::from_str("12000000").expect("decimal");
+        assert_eq!(format_money(krw, "KRW", Lang::Ko), "12,000,000원");
+        assert_eq!(format_money(krw, "KRW", Lang::En), "₩12,000,000");
+        let usd = Decimal::from_str("1234.5").expect("decimal");
+        assert_eq!(format_money(usd, "USD", Lang::En), "$1,234.50");
+        assert_eq!(format_integer(-1234567), "-1,234,567");
+        assert_eq!(format_integer(999), "999");
+    }
+
+    #[test]
+    fn dates_in_seoul_time() {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T15:30:00Z").expect("date").with_timezone(&Utc);
+        assert_eq!(format_datetime(at, Lang::Ko), "2026. 11. 25. 00:30");
+        assert_eq!(format_datetime(at, Lang::En), "Nov 25, 2026, 00:30");
+    }
+}

@@ -1,0 +1,93 @@
+//! SalesOps application: routes, components, server functions and domain,
+//! shared by the server (feature `ssr`) and the browser (feature `hydrate`).
+#![recursion_limit = "256"]
+
+pub mod accounts;
+pub mod auth;
+pub mod contacts;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod ui;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Redirect, Route, Router, Routes},
+    path, SsrMode,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::{Lang, T};
+
+/// One audit-trail row as shown in a record's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub action: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The HTML document around the app (server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = ui::request_lang();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = ui::request_lang();
+    provide_context(ui::UiLang(lang));
+    ui::provide_user();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/salesops.css" />
+        <Title text=T::AppName.text(lang) />
+        <Router>
+            <ui::Header />
+            <main class="page">
+                <Routes fallback=move || view! { <p class="empty">{T::NotFoundPage.text(lang)}</p> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/accounts" /> } />
+                    <Route path=path!("/accounts") view=accounts::views::AccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts/new") view=accounts::views::AccountNewPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts/:id") view=accounts::views::AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts/:id/edit") view=accounts::views::AccountEditPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts") view=contacts::views::ContactsPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/new") view=contacts::views::ContactNewPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id") view=contacts::views::ContactPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/edit") view=contacts::views::ContactEditPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Helps `Lang` travel in contexts without clashing with other `Lang` uses.
+pub fn lang() -> Lang {
+    use_context::<ui::UiLang>().map(|l| l.0).unwrap_or_default()
+}
