@@ -63,7 +63,8 @@ step() {
   return "$rc"
 }
 
-rust_tests() { cargo test --workspace "$@" 2>&1 | tee "$LOG_DIR/cargo-test.log"; }
+# Not --workspace: that would build `app` with both ssr and hydrate at once.
+rust_tests() { cargo test -p app -p server "$@" 2>&1 | tee "$LOG_DIR/cargo-test.log"; }
 
 # Not given DATABASE_URL: sqlx's compile-time checks must not see the test cluster.
 build() { cargo leptos build 2>&1 | tee "$LOG_DIR/leptos-build.log"; }
@@ -80,7 +81,7 @@ start_server() {
   : >"$log"
   DATABASE_URL=$(e2e_db_url) SALESOPS_SEED_DEMO=true LEPTOS_SITE_ADDR=127.0.0.1:$APP_PORT \
     LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=salesops \
-    start_group "$log" "${CARGO_TARGET_DIR:-target}/debug/salesops"
+    start_group "$log" "${CARGO_TARGET_DIR:-target}/debug/server"
   APP_PID=$GROUP_PID
   wait_for_url "$SALESOPS_URL/readyz" 120 "" "$APP_PID" || { tail -n 30 "$log" >&2; return 1; }
 }
@@ -101,7 +102,7 @@ export_app_env "$SALESOPS_URL"
 
 # --- the tests
 if [[ $mode != e2e ]]; then
-  step "Rust tests (cargo test --workspace)" rust_tests "$@" || true
+  step "Rust tests (cargo test -p app -p server)" rust_tests "$@" || true
 fi
 if [[ $mode != rust ]]; then
   if step "build (cargo leptos build)" build && step "start server on $SALESOPS_URL" start_server; then

@@ -36,6 +36,16 @@ impl BusinessNumber {
         Ok(Self(digits))
     }
 
+    /// The valid number whose first nine digits are `prefix` (0..=999_999_999):
+    /// for demo data, tests and benchmarks.
+    pub fn from_prefix(prefix: u32) -> Self {
+        let nine = format!("{:09}", prefix % 1_000_000_000);
+        (0..10)
+            .map(|d| format!("{nine}{d}"))
+            .find_map(|s| Self::parse(&s).ok())
+            .unwrap_or_else(|| Self(format!("{nine}0")))
+    }
+
     /// For values read back from the database, which only ever holds validated numbers.
     pub fn from_stored(digits: String) -> Self {
         Self(digits)

@@ -1,1 +1,49 @@
-fn main(){}
+use leptos::config::get_configuration;
+use server::{Config, StartupError};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        // Start-up failures are operator errors: say what is wrong and stop.
+        eprintln!("salesops: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), StartupError> {
+    let config = Config::from_env()?;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if config.log_json {
+        tracing_subscriber::fmt().with_env_filter(filter).json().init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let leptos_options = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?.leptos_options;
+    let addr = leptos_options.site_addr;
+    let pool = server::connect(&config).await?;
+    if config.seed_demo {
+        server::demo::seed(&pool).await?;
+    }
+    let state = server::state(pool, config, leptos_options)?;
+    let app = server::router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

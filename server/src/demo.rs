@@ -1,0 +1,104 @@
+//! Demo data for local runs: the Keycloak demo users and realistic Korean
+//! accounts with contacts. Loaded once, when there are no accounts yet.
+
+use app::domain::BusinessNumber;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Username, display name, email, realm roles: the same people as keycloak/salesops-realm.json.
+pub const DEMO_USERS: &[(&str, &str, &str, &[&str])] = &[
+    ("kim.minjun", "김민준", "kim.minjun@salesops.example", &["sales-rep"]),
+    ("lee.seoyeon", "이서연", "lee.seoyeon@salesops.example", &["sales-rep"]),
+    ("park.jihoon", "박지훈", "park.jihoon@salesops.example", &["sales-manager"]),
+    ("choi.yuna", "최유나", "choi.yuna@salesops.example", &["sales-viewer"]),
+    ("jung.admin", "정관리", "jung.admin@salesops.example", &["salesops-admin"]),
+    ("han.guest", "한손님", "han.guest@salesops.example", &[]),
+];
+
+const COMPANIES: &[(&str, &str, &str)] = &[
+    ("구름클라우드", "it", "서울특별시 강남구 테헤란로 152"),
+    ("한빛제조", "manufacturing", "경기도 화성시 동탄산단로 21"),
+    ("서울핀테크", "finance", "서울특별시 영등포구 여의대로 24"),
+    ("바다물류", "logistics", "부산광역시 강서구 녹산산단로 88"),
+    ("새봄유통", "retail", "서울특별시 송파구 올림픽로 300"),
+    ("누리소프트", "it", "경기도 성남시 분당구 판교역로 235"),
+    ("미래교육재단", "education", "대전광역시 유성구 대학로 99"),
+    ("푸른병원", "healthcare", "서울특별시 종로구 대학로 101"),
+    ("별빛게임즈", "media", "경기도 성남시 분당구 대왕판교로 644"),
+    ("한결보험", "finance", "서울특별시 중구 세종대로 136"),
+    ("다온전자", "manufacturing", "경상북도 구미시 1공단로 7"),
+    ("초록에너지", "other", "전라남도 나주시 빛가람로 661"),
+    ("가온데이터", "it", "서울특별시 마포구 월드컵북로 396"),
+    ("행복마트", "retail", "인천광역시 연수구 컨벤시아대로 165"),
+    ("대한공공정보원", "public", "세종특별자치시 한누리대로 402"),
+    ("스마트팩토리코리아", "manufacturing", "울산광역시 남구 산업로 300"),
+];
+
+const PEOPLE: &[(&str, &str, &str)] = &[
+    ("김지현", "팀장", "IT운영팀"),
+    ("이준호", "과장", "구매팀"),
+    ("박서준", "차장", "인프라팀"),
+    ("정하은", "대리", "재무팀"),
+    ("최도윤", "부장", "정보전략실"),
+];
+
+pub async fn seed(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for (username, name, email, roles) in DEMO_USERS {
+        sqlx::query(
+            "insert into users (username, display_name, email, roles) values ($1, $2, $3, $4)
+             on conflict (username) do nothing",
+        )
+        .bind(username)
+        .bind(name)
+        .bind(email)
+        .bind(roles.iter().map(|r| r.to_string()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let (count,): (i64,) = sqlx::query_as("select count(*) from accounts").fetch_one(&mut *tx).await?;
+    if count > 0 {
+        return tx.commit().await;
+    }
+    let owners: Vec<(Uuid,)> = sqlx::query_as(
+        "select id from users where username in ('kim.minjun', 'lee.seoyeon', 'park.jihoon') order by username",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (i, (name, industry, address)) in COMPANIES.iter().enumerate() {
+        let owner = owners[i % owners.len()].0;
+        let bn = BusinessNumber::from_prefix(120_810_000 + (i as u32) * 7919);
+        let size = ["small", "medium", "large", "enterprise"][i % 4];
+        let (account_id,): (Uuid,) = sqlx::query_as(
+            "insert into accounts (name, business_number, industry, company_size, address, main_phone, website,
+                                   owner_id, created_by, updated_by)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) returning id",
+        )
+        .bind(format!("(주){name}"))
+        .bind(bn.digits())
+        .bind(industry)
+        .bind(size)
+        .bind(address)
+        .bind(format!("02-{:04}-{:04}", 3000 + i * 17, 1000 + i * 31))
+        .bind(format!("https://www.example-{i}.co.kr"))
+        .bind(owner)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (j, (person, title, dept)) in PEOPLE.iter().enumerate().take(1 + i % 3) {
+            sqlx::query(
+                "insert into contacts (account_id, name, title, department, email, phone, created_by, updated_by)
+                 values ($1, $2, $3, $4, $5, $6, $7, $7)",
+            )
+            .bind(account_id)
+            .bind(person)
+            .bind(title)
+            .bind(dept)
+            .bind(format!("contact{j}@example-{i}.co.kr"))
+            .bind(format!("010-{:04}-{:04}", 2000 + i * 13 + j, 5000 + j * 7))
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await
+}

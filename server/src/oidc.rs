@@ -1,0 +1,344 @@
+//! Sign-in with Keycloak: authorization code flow with PKCE, state and nonce
+//! (all kept server-side, single use, expiring), ID token verification,
+//! session creation, and sign-out of both SalesOps and Keycloak.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use app::i18n::{Lang, T};
+
+use crate::pages::{lang_of, message};
+use crate::session;
+use crate::AppState;
+
+/// How long a started sign-in may take before its state is refused.
+const LOGIN_TTL_SECS: f64 = 600.0;
+/// Discovery is cached; Keycloak's keys rotate rarely.
+const METADATA_TTL: Duration = Duration::from_secs(300);
+/// Clock skew tolerated on the ID token's expiry.
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+#[derive(Default)]
+pub struct OidcCache {
+    metadata: tokio::sync::RwLock<Option<(Instant, ProviderMetadataWithLogout)>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("identity provider unreachable: {0}")]
+    Unreachable(String),
+    #[error("sign-in refused: {0}")]
+    Refused(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl SignInError {
+    fn respond(&self, lang: Lang) -> Response {
+        match self {
+            SignInError::Unreachable(detail) => {
+                tracing::warn!(%detail, "keycloak unreachable");
+                message(StatusCode::SERVICE_UNAVAILABLE, lang, T::IdpUnavailable, Some(("/auth/login", T::SignIn))).into_response()
+            }
+            SignInError::Refused(detail) => {
+                tracing::warn!(%detail, "sign-in refused");
+                message(StatusCode::BAD_REQUEST, lang, T::SignInFailed, Some(("/auth/login", T::SignIn))).into_response()
+            }
+            SignInError::Database(e) => {
+                tracing::error!(error = %e, "sign-in database error");
+                message(StatusCode::INTERNAL_SERVER_ERROR, lang, T::ErrInternal, Some(("/auth/login", T::SignIn))).into_response()
+            }
+        }
+    }
+}
+
+async fn metadata(state: &AppState) -> Result<ProviderMetadataWithLogout, SignInError> {
+    if let Some((at, m)) = state.oidc.metadata.read().await.as_ref() {
+        if at.elapsed() < METADATA_TTL {
+            return Ok(m.clone());
+        }
+    }
+    let issuer = IssuerUrl::new(state.config.oidc.issuer_url.clone()).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let m = ProviderMetadataWithLogout::discover_async(issuer, &state.http)
+        .await
+        .map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    *state.oidc.metadata.write().await = Some((Instant::now(), m.clone()));
+    Ok(m)
+}
+
+fn redirect_url(state: &AppState) -> Result<RedirectUrl, SignInError> {
+    RedirectUrl::new(state.config.public("/auth/callback")).map_err(|e| SignInError::Refused(e.to_string()))
+}
+
+/// Only same-site relative paths: "/accounts?q=x", never "//host" or "https://…".
+pub fn safe_return_to(raw: Option<&str>) -> String {
+    match raw {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']) => {
+            p.to_string()
+        }
+        _ => "/accounts".to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+pub async fn login(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    let lang = lang_of(&headers);
+    match start_login(&state, safe_return_to(q.return_to.as_deref())).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => e.respond(lang),
+    }
+}
+
+async fn start_login(state: &AppState, return_to: String) -> Result<String, SignInError> {
+    let m = metadata(state).await?;
+    let client = CoreClient::from_provider_metadata(
+        m,
+        ClientId::new(state.config.oidc.client_id.clone()),
+        Some(ClientSecret::new(state.config.oidc.client_secret.clone())),
+    )
+    .set_redirect_uri(redirect_url(state)?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    // Old, abandoned attempts are swept as new ones start.
+    sqlx::query("delete from login_attempts where created_at < now() - make_interval(secs => $1)")
+        .bind(LOGIN_TTL_SECS)
+        .execute(&state.pool)
+        .await?;
+    sqlx::query("insert into login_attempts (state, nonce, pkce_verifier, return_to) values ($1, $2, $3, $4)")
+        .bind(csrf.secret())
+        .bind(nonce.secret())
+        .bind(verifier.secret())
+        .bind(return_to)
+        .execute(&state.pool)
+        .await?;
+    Ok(url.to_string())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    session_state: Option<String>,
+}
+
+pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
+    let lang = lang_of(&headers);
+    match finish_login(&state, q).await {
+        Ok((token, return_to)) => {
+            let max_age = state.config.session_absolute.as_secs() as i64;
+            let mut res = Redirect::to(&state.config.public(&return_to)).into_response();
+            if let Ok(v) = session::set_cookie(&state, session::COOKIE, &token, max_age).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => e.respond(lang),
+    }
+}
+
+async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<(String, String), SignInError> {
+    let attempt_state = q.state.ok_or_else(|| SignInError::Refused("callback without state".into()))?;
+    // Single use: the row is deleted whether or not the rest succeeds.
+    let attempt: Option<(String, String, String)> = sqlx::query_as(
+        "delete from login_attempts where state = $1 and created_at > now() - make_interval(secs => $2)
+         returning nonce, pkce_verifier, return_to",
+    )
+    .bind(&attempt_state)
+    .bind(LOGIN_TTL_SECS)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (nonce, verifier, return_to) =
+        attempt.ok_or_else(|| SignInError::Refused("unknown, reused or expired state".into()))?;
+    if let Some(err) = q.error {
+        return Err(SignInError::Refused(format!("keycloak answered {err}")));
+    }
+    let code = q.code.ok_or_else(|| SignInError::Refused("callback without code".into()))?;
+
+    let m = metadata(state).await?;
+    let client = CoreClient::from_provider_metadata(
+        m,
+        ClientId::new(state.config.oidc.client_id.clone()),
+        Some(ClientSecret::new(state.config.oidc.client_secret.clone())),
+    )
+    .set_redirect_uri(redirect_url(state)?);
+    let response = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| SignInError::Refused(e.to_string()))?
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+        .request_async(&state.http)
+        .await
+        .map_err(|e| SignInError::Refused(format!("token exchange: {e}")))?;
+    let _ = response.access_token();
+    let id_token = response.id_token().ok_or_else(|| SignInError::Refused("no id token".into()))?;
+    let verifier = client.id_token_verifier().set_time_fn(|| chrono::Utc::now() - CLOCK_SKEW);
+    let claims = id_token
+        .claims(&verifier, &Nonce::new(nonce))
+        .map_err(|e| SignInError::Refused(format!("id token: {e}")))?;
+
+    let subject = claims.subject().to_string();
+    let username = claims
+        .preferred_username()
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| subject.clone());
+    // Korean order: family name first.
+    let display_name = match (claims.family_name().and_then(|n| n.get(None)), claims.given_name().and_then(|n| n.get(None))) {
+        (Some(f), Some(g)) => format!("{}{}", f.as_str(), g.as_str()),
+        _ => claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()).unwrap_or_else(|| username.clone()),
+    };
+    let email = claims.email().map(|e| e.to_string());
+    // The token is verified above; its extra claims (roles, sid) are read from the same payload.
+    let extra = payload_claims(&id_token.to_string());
+    let roles: Vec<String> = extra
+        .get("roles")
+        .and_then(|r| r.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let sid = extra.get("sid").and_then(|s| s.as_str()).map(str::to_string).or(q.session_state);
+
+    let user_id = upsert_user(state, &subject, &username, &display_name, email.as_deref(), &roles).await?;
+    let token = session::create(state, user_id, &id_token.to_string(), sid.as_deref()).await?;
+    tracing::info!(%username, ?roles, "signed in");
+    Ok((token, return_to))
+}
+
+fn payload_claims(jwt: &str) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine;
+    jwt.split('.')
+        .nth(1)
+        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Users mirror Keycloak: matched on subject, or a demo user claimed by username.
+async fn upsert_user(
+    state: &AppState,
+    subject: &str,
+    username: &str,
+    display_name: &str,
+    email: Option<&str>,
+    roles: &[String],
+) -> Result<Uuid, sqlx::Error> {
+    let mut tx = state.pool.begin().await?;
+    let existing: Option<(Uuid,)> = sqlx::query_as(
+        "update users set subject = $1, username = $2, display_name = $3, email = $4, roles = $5, updated_at = now()
+         where id = (select id from users where subject = $1 or (subject is null and username = $2)
+                     order by (subject = $1) desc nulls last limit 1)
+         returning id",
+    )
+    .bind(subject)
+    .bind(username)
+    .bind(display_name)
+    .bind(email)
+    .bind(roles)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = match existing {
+        Some((id,)) => id,
+        None => {
+            let (id,): (Uuid,) = sqlx::query_as(
+                "insert into users (subject, username, display_name, email, roles) values ($1, $2, $3, $4, $5) returning id",
+            )
+            .bind(subject)
+            .bind(username)
+            .bind(display_name)
+            .bind(email)
+            .bind(roles)
+            .fetch_one(&mut *tx)
+            .await?;
+            id
+        }
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Ends the SalesOps session, then Keycloak's (RP-initiated logout).
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let mut id_token = None;
+    if let Some(token) = session::cookie_value(&headers, session::COOKIE) {
+        match sqlx::query_as::<_, (String,)>("delete from sessions where token_hash = $1 returning id_token")
+            .bind(session::hash(&token))
+            .fetch_optional(&state.pool)
+            .await
+        {
+            Ok(row) => id_token = row.map(|r| r.0),
+            Err(e) => tracing::error!(error = %e, "could not delete session"),
+        }
+    }
+    let signed_out = state.config.public("/auth/signed-out");
+    let target = match (metadata(&state).await, id_token) {
+        (Ok(m), Some(hint)) => match &m.additional_metadata().end_session_endpoint {
+            Some(end) => {
+                let mut url = end.url().clone();
+                url.query_pairs_mut()
+                    .append_pair("id_token_hint", &hint)
+                    .append_pair("post_logout_redirect_uri", &signed_out)
+                    .append_pair("client_id", &state.config.oidc.client_id);
+                url.to_string()
+            }
+            None => signed_out,
+        },
+        _ => signed_out,
+    };
+    let mut res = Redirect::to(&target).into_response();
+    if let Ok(v) = session::set_cookie(&state, session::COOKIE, "", 0).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+pub async fn signed_out(headers: HeaderMap) -> Response {
+    message(StatusCode::OK, lang_of(&headers), T::SignedOut, Some(("/auth/login", T::SignIn))).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    to: Option<String>,
+}
+
+/// Switches the interface language (a cookie, a year long) and goes back.
+pub async fn set_language(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or_default();
+    let back = safe_return_to(q.to.as_deref());
+    let mut res = Redirect::to(&state.config.public(&back)).into_response();
+    let cookie = session::set_cookie(&state, app::ui::LANG_COOKIE, lang.code(), 365 * 24 * 3600).replace("; HttpOnly", "");
+    if let Ok(v) = cookie.parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn return_to_accepts_only_relative_paths() {
+        assert_eq!(safe_return_to(Some("/accounts?q=구름")), "/accounts?q=구름");
+        assert_eq!(safe_return_to(Some("//evil.example/x")), "/accounts");
+        assert_eq!(safe_return_to(Some("https://evil.example")), "/accounts");
+        assert_eq!(safe_return_to(Some("/\\evil.example")), "/accounts");
+        assert_eq!(safe_return_to(None), "/accounts");
+    }
+}

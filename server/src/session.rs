@@ -1,0 +1,178 @@
+//! Sessions live in Postgres so any instance can serve any request. The
+//! cookie carries a random token; the table stores only its SHA-256.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use app::auth::{CurrentUser, Role};
+
+use crate::pages;
+use crate::AppState;
+
+pub const COOKIE: &str = "salesops_session";
+
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name).and_then(|rest| rest.strip_prefix('=')).map(str::to_string))
+}
+
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let path = match state.config.public_url.path() {
+        "" => "/",
+        p => p,
+    };
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// Creates a session for `user_id` and returns the cookie token.
+pub async fn create(state: &AppState, user_id: Uuid, id_token: &str, keycloak_sid: Option<&str>) -> Result<String, sqlx::Error> {
+    let token = new_token();
+    sqlx::query(
+        "insert into sessions (token_hash, user_id, id_token, keycloak_sid, expires_at)
+         values ($1, $2, $3, $4, now() + make_interval(secs => $5))",
+    )
+    .bind(hash(&token))
+    .bind(user_id)
+    .bind(id_token)
+    .bind(keycloak_sid)
+    .bind(state.config.session_absolute.as_secs_f64())
+    .execute(&state.pool)
+    .await?;
+    Ok(token)
+}
+
+/// The live session's user, refreshing its idle timer.
+pub async fn lookup(pool: &PgPool, token: &str, idle_secs: f64) -> Result<Option<CurrentUser>, sqlx::Error> {
+    let row: Option<(Uuid, String, String, Vec<String>)> = sqlx::query_as(
+        "update sessions s set last_seen_at = now()
+         from users u
+         where s.token_hash = $1 and u.id = s.user_id
+           and s.expires_at > now() and s.last_seen_at > now() - make_interval(secs => $2)
+         returning u.id, u.username, u.display_name, u.roles",
+    )
+    .bind(hash(token))
+    .bind(idle_secs)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id, username, display_name, roles)| CurrentUser {
+        id,
+        username,
+        display_name,
+        roles: roles.iter().filter_map(|r| Role::from_realm_name(r)).collect(),
+    }))
+}
+
+/// Paths served to anyone: sign-in itself, static files, health, language.
+fn is_public(path: &str) -> bool {
+    path.starts_with("/auth/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/lang/")
+        || matches!(path, "/healthz" | "/readyz" | "/favicon.ico" | "/metrics")
+}
+
+/// A mutation must come from our own pages: Origin (or, failing that,
+/// Referer) must be the public URL's origin. SameSite=Lax is the second wall.
+fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
+    if let Some(o) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        return o == origin;
+    }
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|r| r == origin || r.starts_with(&format!("{origin}/")))
+}
+
+/// Resolves the session, refuses cross-site mutations, and sends pages to
+/// sign-in (or to the "no access" page) before anything renders.
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let lang = pages::lang_of(req.headers());
+    let mutation = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // Keycloak's back-channel call is server to server and proves itself with a signed token.
+    if mutation && path != "/auth/backchannel-logout" && !same_origin(req.headers(), &state.config.public_origin()) {
+        tracing::warn!(%path, "refused cross-site request");
+        return pages::message(StatusCode::FORBIDDEN, lang, app::i18n::T::ErrForbidden, None).into_response();
+    }
+
+    let user = match cookie_value(req.headers(), COOKIE) {
+        Some(token) => match lookup(&state.pool, &token, state.config.session_idle.as_secs_f64()).await {
+            Ok(user) => user,
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                return pages::message(StatusCode::SERVICE_UNAVAILABLE, lang, app::i18n::T::ErrInternal, None)
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+
+    let is_page = !is_public(&path) && !path.starts_with("/api/") && req.method() == Method::GET;
+    if is_page {
+        match &user {
+            None => {
+                let return_to = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let login = format!("/auth/login?return_to={}", app::ui::encode(return_to));
+                return Redirect::to(&state.config.public(&login)).into_response();
+            }
+            Some(u) if !u.has_access() => {
+                return pages::no_access(lang, &u.display_name).into_response();
+            }
+            _ => {}
+        }
+    }
+    if let Some(user) = user {
+        req.extensions_mut().insert(user);
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_check() {
+        let mut h = HeaderMap::new();
+        assert!(!same_origin(&h, "http://127.0.0.1:3000"));
+        h.insert(header::REFERER, "http://127.0.0.1:3000/accounts".parse().expect("header"));
+        assert!(same_origin(&h, "http://127.0.0.1:3000"));
+        h.insert(header::REFERER, "http://127.0.0.1:30001/x".parse().expect("header"));
+        assert!(!same_origin(&h, "http://127.0.0.1:3000"));
+        h.insert(header::ORIGIN, "http://evil.example".parse().expect("header"));
+        assert!(!same_origin(&h, "http://127.0.0.1:3000"));
+    }
+
+    #[test]
+    fn cookie_parsing() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; salesops_session=abc; salesops_session_x=2".parse().expect("header"));
+        assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+}
