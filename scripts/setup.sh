@@ -19,6 +19,8 @@ apt_install() {
 
 # --- Debian packages
 [[ -x /usr/bin/chromium ]] || apt_install chromium
+# Korean glyphs in screenshots and rendering (Chromium has no CJK font otherwise).
+[[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]] || apt_install fonts-noto-cjk
 [[ -x $PG_BIN/initdb && -f /usr/share/postgresql/15/extension/pg_trgm.control ]] || apt_install postgresql-15
 command -v unzip >/dev/null || apt_install unzip
 command -v npm >/dev/null || apt_install nodejs npm

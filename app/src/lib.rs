@@ -89,6 +89,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Keycloak's origin: sign-out is a form post that ends in a redirect there,
+/// which the CSP's form-action must allow.
+#[derive(Clone, Debug)]
+pub struct IdentityProviderOrigin(pub String);
+
 /// A per-response nonce lets the hydration scripts run while any injected
 /// inline script cannot.
 #[cfg(feature = "ssr")]
@@ -96,9 +101,10 @@ fn content_security_policy() {
     use leptos::nonce::{provide_nonce, use_nonce};
     provide_nonce();
     let nonce = use_nonce().map(|n| n.to_string()).unwrap_or_default();
+    let idp = use_context::<IdentityProviderOrigin>().map(|o| o.0).unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self' ws://127.0.0.1:3001; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+         img-src 'self' data:; connect-src 'self' ws://127.0.0.1:3001; frame-ancestors 'none'; base-uri 'none'; form-action 'self' {idp}"
     );
     if let (Some(options), Ok(value)) =
         (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&policy))

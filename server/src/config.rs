@@ -88,6 +88,11 @@ impl Config {
         self.public_url.origin().ascii_serialization()
     }
 
+    /// Keycloak's origin (for the CSP: sign-out redirects there).
+    pub fn issuer_origin(&self) -> String {
+        Url::parse(&self.oidc.issuer_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
     }

@@ -98,15 +98,23 @@ async fn server_fns(State(state): State<AppState>, req: Request<Body>) -> impl I
 
 /// Headers every response carries. The page's CSP (with the script nonce)
 /// is set by the shell; this is the strict default for everything else.
-async fn security_headers(req: Request, next: middleware::Next) -> Response {
+async fn security_headers(State(state): State<AppState>, req: Request, next: middleware::Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = format!(
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' {}",
+            state.config.issuer_origin()
+        );
+        if let Ok(v) = HeaderValue::from_str(&policy) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     let set = |h: &mut axum::http::HeaderMap, name: header::HeaderName, value: &'static str| {
         if !h.contains_key(&name) {
             h.insert(name, HeaderValue::from_static(value));
         }
     };
-    set(h, header::CONTENT_SECURITY_POLICY, "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(h, header::X_FRAME_OPTIONS, "DENY");
@@ -117,6 +125,11 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let pool = state.pool.clone();
     let options = state.leptos_options.clone();
+    let idp = app::IdentityProviderOrigin(state.config.issuer_origin());
+    let context = move || {
+        provide_context(pool.clone());
+        provide_context(idp.clone());
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -126,9 +139,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/signed-out", get(oidc::signed_out))
         .route("/lang/{code}", get(oidc::set_language))
         .route("/api/{*fn_name}", get(server_fns).post(server_fns))
-        .leptos_routes_with_context(&state, routes, move || provide_context(pool.clone()), move || shell(options.clone()))
+        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), session::middleware))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
