@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/callback", get(oidc::callback))
         .route("/auth/logout", post(oidc::logout))
         .route("/auth/signed-out", get(oidc::signed_out))
+        .route("/auth/backchannel-logout", post(oidc::backchannel_logout))
         .route("/lang/{code}", get(oidc::set_language))
         .route("/api/{*fn_name}", get(server_fns).post(server_fns))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))

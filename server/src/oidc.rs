@@ -143,7 +143,14 @@ pub struct CallbackQuery {
 
 pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
     let lang = lang_of(&headers);
-    match finish_login(&state, q).await {
+    let result = finish_login(&state, q).await;
+    // Session id rotation: whatever session this browser had before is ended.
+    if let (Ok(_), Some(old)) = (&result, session::cookie_value(&headers, session::COOKIE)) {
+        if let Err(e) = sqlx::query("delete from sessions where token_hash = $1").bind(session::hash(&old)).execute(&state.pool).await {
+            tracing::error!(error = %e, "could not end the previous session");
+        }
+    }
+    match result {
         Ok((token, return_to)) => {
             let max_age = state.config.session_absolute.as_secs() as i64;
             let mut res = Redirect::to(&state.config.public(&return_to)).into_response();
@@ -341,4 +348,77 @@ mod tests {
         assert_eq!(safe_return_to(Some("/\\evil.example")), "/accounts");
         assert_eq!(safe_return_to(None), "/accounts");
     }
+}
+
+/// Claims of an OpenID Connect back-channel logout token.
+#[derive(Deserialize)]
+struct LogoutClaims {
+    sub: Option<String>,
+    sid: Option<String>,
+    events: Option<serde_json::Map<String, serde_json::Value>>,
+    nonce: Option<String>,
+}
+
+const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+#[derive(Deserialize)]
+pub struct BackchannelForm {
+    logout_token: String,
+}
+
+/// Keycloak tells us a user's Keycloak session ended (signed out elsewhere,
+/// ended by an admin): end the matching SalesOps sessions.
+pub async fn backchannel_logout(State(state): State<AppState>, axum::Form(form): axum::Form<BackchannelForm>) -> Response {
+    match end_sessions_for(&state, &form.logout_token).await {
+        Ok(ended) => {
+            tracing::info!(ended, "back-channel logout");
+            (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "back-channel logout refused");
+            (StatusCode::BAD_REQUEST, [(header::CACHE_CONTROL, "no-store")]).into_response()
+        }
+    }
+}
+
+async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInError> {
+    use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
+    let refused = |m: &str| SignInError::Refused(m.to_string());
+    let header = decode_header(token).map_err(|e| refused(&e.to_string()))?;
+    let m = metadata(state).await?;
+    let jwks: JwkSet = state
+        .http
+        .get(m.jwks_uri().url().clone())
+        .send()
+        .await
+        .map_err(|e| SignInError::Unreachable(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let jwk = header
+        .kid
+        .as_deref()
+        .and_then(|kid| jwks.find(kid))
+        .ok_or_else(|| refused("unknown signing key"))?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| refused(&e.to_string()))?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[m.issuer().as_str()]);
+    validation.set_audience(&[state.config.oidc.client_id.as_str()]);
+    validation.set_required_spec_claims(&["iss", "aud", "iat"]);
+    validation.leeway = CLOCK_SKEW.num_seconds().unsigned_abs();
+    let claims = decode::<LogoutClaims>(token, &key, &validation).map_err(|e| refused(&e.to_string()))?.claims;
+    if claims.nonce.is_some() || !claims.events.as_ref().is_some_and(|e| e.contains_key(BACKCHANNEL_EVENT)) {
+        return Err(refused("not a logout token"));
+    }
+    let result = match (claims.sid, claims.sub) {
+        (Some(sid), _) => sqlx::query("delete from sessions where keycloak_sid = $1").bind(sid).execute(&state.pool).await?,
+        (None, Some(sub)) => {
+            sqlx::query("delete from sessions where user_id = (select id from users where subject = $1)")
+                .bind(sub)
+                .execute(&state.pool)
+                .await?
+        }
+        (None, None) => return Err(refused("logout token names no session or user")),
+    };
+    Ok(result.rows_affected())
 }
