@@ -205,11 +205,139 @@ mod tests {
     }
 
     #[test]
+    fn amounts_are_exact_and_bounded() {
+        use rust_decimal::Decimal;
+        use std::str::FromStr;
+        let d = |s: &str| Decimal::from_str(s).expect("decimal");
+        assert_eq!(parse_amount("₩12,000,000", Currency::Krw), Ok(Some(d("12000000"))));
+        assert_eq!(parse_amount("12,000,000원", Currency::Krw), Ok(Some(d("12000000"))));
+        assert_eq!(parse_amount("$1,234.50", Currency::Usd), Ok(Some(d("1234.5"))));
+        assert_eq!(parse_amount("1000.5", Currency::Krw), Err(T::AmountNoDecimalsKrw));
+        assert_eq!(parse_amount("10.123", Currency::Usd), Err(T::AmountTwoDecimals));
+        assert_eq!(parse_amount("-5", Currency::Krw), Err(T::AmountNegative));
+        assert_eq!(parse_amount("1e9", Currency::Krw), Err(T::InvalidAmount));
+        assert_eq!(parse_amount("99999999999999", Currency::Krw), Err(T::AmountTooLarge));
+        assert_eq!(parse_amount("  ", Currency::Usd), Ok(None));
+        assert_eq!(Currency::parse("eur"), Err(T::InvalidCurrency));
+    }
+
+    #[test]
+    fn probability_and_dates() {
+        assert_eq!(parse_probability("40%"), Ok(Some(40)));
+        assert_eq!(parse_probability("0.4"), Ok(Some(40)));
+        assert_eq!(parse_probability("100"), Ok(Some(100)));
+        assert_eq!(parse_probability("101"), Err(T::InvalidProbability));
+        assert_eq!(parse_probability("12.5"), Err(T::InvalidProbability));
+        let day = chrono::NaiveDate::from_ymd_opt(2022, 12, 31);
+        assert_eq!(parse_date("2022-12-31"), Ok(day));
+        assert_eq!(parse_date("2022.12.31"), Ok(day));
+        assert_eq!(parse_date("2022/12/31"), Ok(day));
+        assert_eq!(parse_date("2022-02-30"), Err(T::InvalidDate));
+    }
+
+    #[test]
     fn website_gets_a_scheme() {
         assert_eq!(parse_website("gurum.co.kr"), Ok(Some("https://gurum.co.kr".into())));
         assert_eq!(parse_website("javascript://x"), Err(T::InvalidWebsite));
         assert_eq!(parse_website("localhost"), Err(T::InvalidWebsite));
     }
+}
+
+/// Deal and contract currencies. KRW has no minor unit; USD has cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Currency {
+    Krw,
+    Usd,
+}
+
+impl Currency {
+    pub const ALL: [Currency; 2] = [Currency::Krw, Currency::Usd];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::Krw => "KRW",
+            Currency::Usd => "USD",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Currency, T> {
+        match input.trim().to_ascii_uppercase().as_str() {
+            "KRW" | "₩" | "원" => Ok(Currency::Krw),
+            "USD" | "$" => Ok(Currency::Usd),
+            _ => Err(T::InvalidCurrency),
+        }
+    }
+
+    pub fn minor_units(self) -> u32 {
+        match self {
+            Currency::Krw => 0,
+            Currency::Usd => 2,
+        }
+    }
+}
+
+/// The largest amount a deal may carry: ten trillion in any currency is a typo.
+pub const MAX_AMOUNT: i64 = 10_000_000_000_000;
+
+/// An amount as people type it: "12,000,000", "₩12,000,000", "12,000,000원",
+/// "$1,234.50". Exact decimal, never negative, no more decimals than the
+/// currency has, not absurdly large.
+pub fn parse_amount(input: &str, currency: Currency) -> Result<Option<rust_decimal::Decimal>, T> {
+    use std::str::FromStr;
+    let cleaned: String = input
+        .trim()
+        .trim_start_matches(['₩', '$'])
+        .trim_end_matches('원')
+        .chars()
+        .filter(|c| *c != ',' && !c.is_whitespace())
+        .collect();
+    if cleaned.is_empty() {
+        return Ok(None);
+    }
+    if cleaned.starts_with('-') {
+        return Err(T::AmountNegative);
+    }
+    if !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(T::InvalidAmount);
+    }
+    let amount = rust_decimal::Decimal::from_str(&cleaned).map_err(|_| T::InvalidAmount)?.normalize();
+    if amount.scale() > currency.minor_units() {
+        return Err(match currency {
+            Currency::Krw => T::AmountNoDecimalsKrw,
+            Currency::Usd => T::AmountTwoDecimals,
+        });
+    }
+    if amount > rust_decimal::Decimal::from(MAX_AMOUNT) {
+        return Err(T::AmountTooLarge);
+    }
+    Ok(Some(amount))
+}
+
+/// "40", "40%" or "0.4" → 40.
+pub fn parse_probability(input: &str) -> Result<Option<i32>, T> {
+    use std::str::FromStr;
+    let v = input.trim().trim_end_matches('%').trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let d = rust_decimal::Decimal::from_str(v).map_err(|_| T::InvalidProbability)?;
+    let percent = if d < rust_decimal::Decimal::ONE && d.scale() > 0 { d * rust_decimal::Decimal::from(100) } else { d };
+    if percent.fract() != rust_decimal::Decimal::ZERO || percent < rust_decimal::Decimal::ZERO || percent > rust_decimal::Decimal::from(100) {
+        return Err(T::InvalidProbability);
+    }
+    use rust_decimal::prelude::ToPrimitive;
+    percent.to_i32().map(Some).ok_or(T::InvalidProbability)
+}
+
+/// A date as a date input sends it (2026-12-31), or as people type it
+/// (2026.12.31, 2026/12/31).
+pub fn parse_date(input: &str) -> Result<Option<chrono::NaiveDate>, T> {
+    let v = input.trim().trim_end_matches('.');
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let normalized = v.replace(['.', '/'], "-").replace(' ', "");
+    chrono::NaiveDate::parse_from_str(&normalized, "%Y-%m-%d").map(Some).map_err(|_| T::InvalidDate)
 }
 
 /// Browser-side checks for form fields, mirroring the server's parsing.
@@ -227,5 +355,8 @@ pub mod check {
     }
     pub fn website(v: &str) -> Option<T> {
         parse_website(v).err()
+    }
+    pub fn probability(v: &str) -> Option<T> {
+        parse_probability(v).err()
     }
 }

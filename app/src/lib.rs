@@ -3,8 +3,10 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
+pub mod activities;
 pub mod auth;
 pub mod contacts;
+pub mod deals;
 pub mod domain;
 pub mod error;
 pub mod i18n;
@@ -79,6 +81,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/new") view=accounts::views::AccountNewPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id") view=accounts::views::AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/edit") view=accounts::views::AccountEditPage ssr=SsrMode::Async />
+                    <Route path=path!("/deals") view=deals::views::DealsPage ssr=SsrMode::Async />
+                    <Route path=path!("/deals/new") view=deals::views::DealNewPage ssr=SsrMode::Async />
+                    <Route path=path!("/deals/:id") view=deals::views::DealPage ssr=SsrMode::Async />
+                    <Route path=path!("/deals/:id/edit") view=deals::views::DealEditPage ssr=SsrMode::Async />
+                    <Route path=path!("/pipeline") view=deals::board::PipelinePage ssr=SsrMode::Async />
                     <Route path=path!("/contacts") view=contacts::views::ContactsPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/new") view=contacts::views::ContactNewPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id") view=contacts::views::ContactPage ssr=SsrMode::Async />

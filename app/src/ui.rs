@@ -91,6 +91,8 @@ pub fn Header() -> impl IntoView {
             <nav>
                 <a href="/accounts">{T::NavAccounts.text(lang)}</a>
                 <a href="/contacts">{T::NavContacts.text(lang)}</a>
+                <a href="/deals">{T::NavDeals.text(lang)}</a>
+                <a href="/pipeline">{T::NavPipeline.text(lang)}</a>
             </nav>
             <div class="session">
                 <a
@@ -143,6 +145,7 @@ pub fn Notice() -> impl IntoView {
             Some("deleted") => Some(T::Deleted),
             Some("restored") => Some(T::Restored),
             Some("lang") => Some(T::LanguageChanged),
+            Some("activity") => Some(T::ActivityAdded),
             _ => None,
         };
         key.map(|k| view! { <p class="notice" role="status">{k.text(lang)}</p> })

@@ -84,6 +84,7 @@ pub async fn seed(pool: &PgPool) -> Result<(), sqlx::Error> {
         .bind(owner)
         .fetch_one(&mut *tx)
         .await?;
+        seed_deals(&mut tx, i, account_id, name, owner).await?;
         for (j, (person, title, dept)) in PEOPLE.iter().enumerate().take(1 + i % 3) {
             sqlx::query(
                 "insert into contacts (account_id, name, title, department, email, phone, created_by, updated_by)
@@ -101,4 +102,52 @@ pub async fn seed(pool: &PgPool) -> Result<(), sqlx::Error> {
         }
     }
     tx.commit().await
+}
+
+/// Two or three deals per account, spread over the stages, in KRW and sometimes USD.
+async fn seed_deals(
+    tx: &mut sqlx::PgConnection,
+    i: usize,
+    account_id: Uuid,
+    account: &str,
+    owner: Uuid,
+) -> Result<(), sqlx::Error> {
+    const DEALS: &[(&str, &str, i64, &str)] = &[
+        ("Azure 마이그레이션", "lead", 120_000_000, "KRW"),
+        ("MSP 운영 계약", "qualified", 48_000_000, "KRW"),
+        ("보안 관제 서비스", "proposal", 36_000_000, "KRW"),
+        ("AKS 구축", "negotiation", 85_000_000, "KRW"),
+        ("백업/DR 구성", "won", 22_000_000, "KRW"),
+        ("Microsoft 365 라이선스", "lost", 15_000, "USD"),
+        ("데이터 플랫폼 PoC", "proposal", 40_000, "USD"),
+    ];
+    let today = chrono::Utc::now().date_naive();
+    for k in 0..(2 + i % 2) {
+        let (title, stage, amount, currency) = DEALS[(i * 3 + k) % DEALS.len()];
+        let close = today + chrono::Days::new(((i * 11 + k * 17) % 120) as u64);
+        let (id,): (Uuid,) = sqlx::query_as(
+            "insert into deals (name, account_id, stage_id, amount, currency, probability, expected_close_date,
+                                owner_id, source, lost_reason, created_by, updated_by)
+             select $1, $2, s.id, $3, $4, s.default_probability, $5, $6, $7,
+                    case when s.is_lost then '가격 경쟁에서 밀림' end, $6, $6
+             from stages s where s.id = $8 returning id",
+        )
+        .bind(format!("{account} {title}"))
+        .bind(account_id)
+        .bind(rust_decimal::Decimal::from(amount))
+        .bind(currency)
+        .bind(close)
+        .bind(owner)
+        .bind(["파트너 소개", "웹 문의", "기존 고객", "세미나"][k % 4])
+        .bind(stage)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("insert into deal_stage_history (deal_id, to_stage, changed_by) values ($1, $2, $3)")
+            .bind(id)
+            .bind(stage)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
 }

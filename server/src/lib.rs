@@ -91,9 +91,25 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn server_fns(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+async fn server_fns(State(state): State<AppState>, req: Request<Body>) -> Response {
     let pool = state.pool.clone();
-    handle_server_fns_with_context(move || provide_context(pool.clone()), req).await
+    let res = handle_server_fns_with_context(move || provide_context(pool.clone()), req).await.into_response();
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    // Arguments the server could not read fail before the function body runs,
+    // so their status is still the generic 500: give them the error's own status.
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Headers every response carries. The page's CSP (with the script nonce)

@@ -72,6 +72,10 @@ pub struct Permissions {
 pub struct AccountDetail {
     pub account: Account,
     pub contacts: Vec<ContactRow>,
+    /// The account's deals this user may see.
+    pub deals: Vec<crate::deals::DealRow>,
+    pub stages: Vec<crate::deals::StageInfo>,
+    pub activities: Vec<crate::activities::Activity>,
     pub history: Vec<HistoryEntry>,
     pub can: Permissions,
 }

@@ -161,12 +161,27 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Accou
     let account = get(pool, user, id).await?;
     let contacts = crate::contacts::server::for_account(pool, id).await?;
     let history = crate::server::history(pool, "account", id).await?;
+    let deal_list = crate::deals::server::list(
+        pool,
+        user,
+        &crate::deals::DealQuery { account: id.to_string(), ..Default::default() },
+    )
+    .await?;
+    let activities = crate::activities::server::for_account(pool, user, id).await?;
     let can = Permissions {
         edit: account.deleted_at.is_none() && user.can_edit_owned_by(account.owner.id),
         restore: account.deleted_at.is_some() && user.is_manager(),
         reassign: user.is_manager(),
     };
-    Ok(AccountDetail { account, contacts, history, can })
+    Ok(AccountDetail {
+        account,
+        contacts,
+        deals: deal_list.page.rows,
+        stages: deal_list.stages,
+        activities,
+        history,
+        can,
+    })
 }
 
 /// Keyset pagination: a cursor is the sort value and the id of the last (or
@@ -330,7 +345,8 @@ pub async fn create(pool: &PgPool, user: &CurrentUser, form: &AccountForm) -> Re
     let row: Result<(Uuid, Value), sqlx::Error> = sqlx::query_as(
         "insert into accounts (name, business_number, industry, company_size, address, main_phone, website, notes,
                                owner_id, created_by, updated_by)
-         select $1, $2, $3, $4, $5, $6, $7, $8, u.id, $10, $10 from users u where u.id = $9
+         select $1, $2, $3, $4, $5, $6, $7, $8, u.id, $10, $10 from users u
+         where u.id = $9 and u.roles && array['sales-rep', 'sales-manager', 'salesops-admin']
          returning id, to_jsonb(accounts.*)",
     )
     .bind(&v.name)
@@ -347,7 +363,7 @@ pub async fn create(pool: &PgPool, user: &CurrentUser, form: &AccountForm) -> Re
     .await;
     let (id, after) = match row {
         Ok(row) => row,
-        // The chosen owner does not exist.
+        // The chosen owner does not exist or cannot own records.
         Err(sqlx::Error::RowNotFound) => {
             return Err(AppError::field("owner_id", crate::i18n::T::InvalidChoice).with_submitted(form.to_pairs()))
         }
@@ -404,6 +420,7 @@ pub async fn update(
                 version = a.version + 1, updated_by = $12, updated_at = now()
          from users u
          where a.id = $1 and a.version = $2 and a.deleted_at is null and u.id = $11
+           and u.roles && array['sales-rep', 'sales-manager', 'salesops-admin']
          returning to_jsonb(a.*)",
     )
     .bind(id)

@@ -342,6 +342,7 @@ pub fn AccountPage() -> impl IntoView {
     let detail = Resource::new(id, get_account);
     let delete = ServerAction::<DeleteAccount>::new();
     let restore = ServerAction::<RestoreAccount>::new();
+    let user = use_user();
     let action_error = move || {
         let err = match (delete.value().get(), restore.value().get()) {
             (Some(Err(e)), _) | (_, Some(Err(e))) => Some(e),
@@ -354,9 +355,14 @@ pub fn AccountPage() -> impl IntoView {
         {action_error}
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
+                let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
                 match detail.await {
                     Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    Ok(d) => view! { <AccountView d delete restore /> }.into_any(),
+                    // Any writer may open a deal on a live account (they will own it).
+                    Ok(d) => {
+                        let can_write = can_write && d.account.deleted_at.is_none();
+                        view! { <AccountView d delete restore can_write /> }.into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -364,7 +370,7 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountView(d: AccountDetail, delete: ServerAction<DeleteAccount>, restore: ServerAction<RestoreAccount>) -> impl IntoView {
+fn AccountView(d: AccountDetail, delete: ServerAction<DeleteAccount>, restore: ServerAction<RestoreAccount>, can_write: bool) -> impl IntoView {
     let lang = crate::lang();
     let a = d.account;
     let id = a.id.to_string();
@@ -419,6 +425,18 @@ fn AccountView(d: AccountDetail, delete: ServerAction<DeleteAccount>, restore: S
                 view! { <crate::contacts::views::ContactTable rows=d.contacts show_account=false /> }.into_any()
             }}
         </section>
+        <section>
+            <div class="section-head">
+                <h2>{T::Deals.text(lang)}</h2>
+                {can_write.then(|| view! { <a class="button" href=format!("/deals/new?account={id}")>{T::NewDeal.text(lang)}</a> })}
+            </div>
+            {if d.deals.is_empty() {
+                view! { <p class="empty">{T::NoDeals.text(lang)}</p> }.into_any()
+            } else {
+                view! { <crate::deals::views::DealTable rows=d.deals stages=d.stages /> }.into_any()
+            }}
+        </section>
+        <crate::activities::views::Timeline target="account" target_id=id.clone() activities=d.activities can_add=d.can.edit />
         <section>
             <h2>{T::History.text(lang)}</h2>
             <HistoryTable entries=d.history />

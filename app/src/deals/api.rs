@@ -1,0 +1,113 @@
+//! Deal server functions.
+
+use leptos::prelude::*;
+
+use super::{Board, BoardQuery, DealDetail, DealForm, DealList, DealQuery};
+use crate::error::AppError;
+
+#[server(prefix = "/api", endpoint = "deals/list")]
+pub async fn list_deals(query: DealQuery) -> Result<DealList, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_access()?;
+        super::server::list(&crate::server::pool()?, &user, &query).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "deals/get")]
+pub async fn get_deal(id: String) -> Result<DealDetail, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_access()?;
+        let id = crate::server::parse_id(&id)?;
+        super::server::detail(&crate::server::pool()?, &user, id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "deals/stages")]
+pub async fn list_stages() -> Result<Vec<super::StageInfo>, AppError> {
+    crate::server::run(async {
+        crate::auth::server::require_access()?;
+        super::server::stages(&crate::server::pool()?).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "deals/create")]
+pub async fn create_deal(form: DealForm) -> Result<String, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_writer()?;
+        let id = super::server::create(&crate::server::pool()?, &user, &form).await?;
+        leptos_axum::redirect(&format!("/deals/{id}?notice=created"));
+        Ok(id.to_string())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "deals/update")]
+pub async fn update_deal(id: String, version: String, form: DealForm) -> Result<(), AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_writer()?;
+        let id = crate::server::parse_id(&id)?;
+        let version = crate::server::parse_version(&version).map_err(|e| e.with_submitted(form.to_pairs()))?;
+        super::server::update(&crate::server::pool()?, &user, id, version, &form).await?;
+        leptos_axum::redirect(&format!("/deals/{id}?notice=saved"));
+        Ok(())
+    })
+    .await
+}
+
+/// Moves a deal to another stage (board drag, keyboard, or the no-JS selector).
+/// `back` is where a plain form post returns to (a same-site path).
+#[server(prefix = "/api", endpoint = "deals/move")]
+pub async fn move_deal(id: String, version: String, stage: String, back: Option<String>) -> Result<(), AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_writer()?;
+        let id = crate::server::parse_id(&id)?;
+        let version = crate::server::parse_version(&version)?;
+        super::server::move_stage(&crate::server::pool()?, &user, id, version, stage.trim()).await?;
+        if let Some(back) = back.filter(|b| b.starts_with('/') && !b.starts_with("//")) {
+            leptos_axum::redirect(&back);
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "deals/delete")]
+pub async fn delete_deal(id: String, version: String) -> Result<(), AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_writer()?;
+        let id = crate::server::parse_id(&id)?;
+        let version = crate::server::parse_version(&version)?;
+        super::server::set_deleted(&crate::server::pool()?, &user, id, Some(version), true).await?;
+        if user.is_manager() {
+            leptos_axum::redirect(&format!("/deals/{id}?notice=deleted"));
+        } else {
+            leptos_axum::redirect("/deals?notice=deleted");
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "deals/restore")]
+pub async fn restore_deal(id: String) -> Result<(), AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_manager()?;
+        let id = crate::server::parse_id(&id)?;
+        super::server::set_deleted(&crate::server::pool()?, &user, id, None, false).await?;
+        leptos_axum::redirect(&format!("/deals/{id}?notice=restored"));
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "deals/board")]
+pub async fn get_board(query: BoardQuery) -> Result<Board, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_access()?;
+        super::server::board(&crate::server::pool()?, &user, &query).await
+    })
+    .await
+}

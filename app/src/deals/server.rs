@@ -1,0 +1,683 @@
+//! Deal SQL. Visibility is in every query: reps see only their own deals;
+//! managers, admins and viewers see all. Stage rules go through `check_stage`
+//! on every path that changes a stage.
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::*;
+use crate::accounts::Page;
+use crate::auth::{CurrentUser, Role};
+use crate::domain::{self, Currency};
+use crate::error::{AppError, FieldError};
+use crate::i18n::T;
+use crate::server::{audit, conflict, contains_pattern};
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// Managers, admins and viewers see every deal; reps only their own.
+pub fn sees_all_deals(user: &CurrentUser) -> bool {
+    user.is_manager() || user.has(Role::Viewer)
+}
+
+pub async fn stages(conn: impl sqlx::PgExecutor<'_>) -> Result<Vec<StageInfo>, AppError> {
+    let rows: Vec<(String, i32, String, String, i32, bool, bool)> = sqlx::query_as(
+        "select id, position, name_ko, name_en, default_probability, is_won, is_lost from stages order by position",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, position, name_ko, name_en, default_probability, is_won, is_lost)| StageInfo {
+            id,
+            position,
+            name_ko,
+            name_en,
+            default_probability,
+            is_won,
+            is_lost,
+        })
+        .collect())
+}
+
+pub struct ValidDeal {
+    pub name: String,
+    pub account_id: Uuid,
+    pub stage: StageInfo,
+    pub amount: Option<Decimal>,
+    pub currency: Currency,
+    pub probability: i32,
+    pub expected_close_date: Option<NaiveDate>,
+    pub owner_id: Option<Uuid>,
+    pub source: Option<String>,
+    pub lost_reason: Option<String>,
+}
+
+/// Close dates further out than this are typos, not plans.
+fn date_in_range(d: NaiveDate) -> bool {
+    let today = Utc::now().date_naive();
+    let earliest = today.checked_sub_months(Months::new(12 * 5)).unwrap_or(today);
+    let latest = today.checked_add_months(Months::new(12 * 10)).unwrap_or(today);
+    (earliest..=latest).contains(&d)
+}
+
+impl DealForm {
+    pub fn validate(&self, stages: &[StageInfo]) -> Result<ValidDeal, AppError> {
+        let mut errors = Vec::new();
+        let mut push = |field: &str, message: T| errors.push(FieldError { field: field.into(), message });
+        let name = match domain::clean_text(&self.name, 200, true) {
+            Ok(v) => v,
+            Err(m) => {
+                push("name", m);
+                None
+            }
+        };
+        let stage = stages.iter().find(|s| s.id == self.stage_id.trim()).cloned();
+        if stage.is_none() {
+            push("stage_id", T::InvalidStage);
+        }
+        let currency = match Currency::parse(&self.currency) {
+            Ok(c) => Some(c),
+            Err(m) => {
+                push("currency", m);
+                None
+            }
+        };
+        let amount = match currency.map(|c| domain::parse_amount(&self.amount, c)) {
+            Some(Ok(a)) => a,
+            Some(Err(m)) => {
+                push("amount", m);
+                None
+            }
+            None => None,
+        };
+        let probability = match domain::parse_probability(&self.probability) {
+            Ok(p) => p,
+            Err(m) => {
+                push("probability", m);
+                None
+            }
+        };
+        let expected_close_date = match domain::parse_date(&self.expected_close_date) {
+            Ok(Some(d)) if !date_in_range(d) => {
+                push("expected_close_date", T::DateOutOfRange);
+                None
+            }
+            Ok(d) => d,
+            Err(m) => {
+                push("expected_close_date", m);
+                None
+            }
+        };
+        let account_id = Uuid::parse_str(self.account_id.trim()).ok();
+        if account_id.is_none() {
+            push("account_id", T::AccountNotFound);
+        }
+        let owner_id = match self.owner_id.trim() {
+            "" => None,
+            raw => match Uuid::parse_str(raw) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    push("owner_id", T::InvalidChoice);
+                    None
+                }
+            },
+        };
+        let source = domain::clean_text(&self.source, 100, false).unwrap_or_else(|m| {
+            push("source", m);
+            None
+        });
+        let lost_reason = domain::clean_text(&self.lost_reason, 500, false).unwrap_or_else(|m| {
+            push("lost_reason", m);
+            None
+        });
+        match (name, stage, currency, account_id) {
+            (Some(name), Some(stage), Some(currency), Some(account_id)) if errors.is_empty() => Ok(ValidDeal {
+                name,
+                account_id,
+                probability: probability.unwrap_or(stage.default_probability),
+                stage,
+                amount,
+                currency,
+                expected_close_date,
+                owner_id,
+                source,
+                lost_reason,
+            }),
+            _ => Err(AppError::Validation { fields: errors, submitted: self.to_pairs() }),
+        }
+    }
+}
+
+fn rule_error(message: T, field: &str, form: Option<&DealForm>) -> AppError {
+    let err = AppError::field(field, message);
+    match form {
+        Some(f) => err.with_submitted(f.to_pairs()),
+        None => err,
+    }
+}
+
+/// The field a broken stage rule points at.
+fn rule_field(message: T) -> &'static str {
+    match message {
+        T::WonNeedsAmountAndDate => "amount",
+        T::LostNeedsReason => "lost_reason",
+        _ => "stage_id",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DealRecord {
+    id: Uuid,
+    name: String,
+    account_id: Uuid,
+    account_name: String,
+    stage_id: String,
+    amount: Option<Decimal>,
+    currency: String,
+    probability: i32,
+    expected_close_date: Option<NaiveDate>,
+    owner_id: Uuid,
+    owner_name: String,
+    source: Option<String>,
+    lost_reason: Option<String>,
+    last_activity_at: Option<DateTime<Utc>>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_by: String,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<DealRecord> for Deal {
+    fn from(r: DealRecord) -> Self {
+        Deal {
+            id: r.id,
+            name: r.name,
+            account_id: r.account_id,
+            account_name: r.account_name,
+            stage_id: r.stage_id,
+            amount: r.amount.map(|a| a.normalize()),
+            currency: r.currency,
+            probability: r.probability,
+            expected_close_date: r.expected_close_date,
+            owner: crate::auth::UserRef { id: r.owner_id, display_name: r.owner_name },
+            source: r.source,
+            lost_reason: r.lost_reason,
+            last_activity_at: r.last_activity_at,
+            version: r.version,
+            created_at: r.created_at,
+            updated_by: r.updated_by,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+        }
+    }
+}
+
+pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Deal, AppError> {
+    let record: Option<DealRecord> = sqlx::query_as(
+        "select d.id, d.name, d.account_id, a.name as account_name, d.stage_id, d.amount, d.currency, d.probability,
+                d.expected_close_date, d.owner_id, o.display_name as owner_name, d.source, d.lost_reason,
+                d.last_activity_at, d.version, d.created_at, ub.display_name as updated_by, d.updated_at, d.deleted_at
+         from deals d join accounts a on a.id = d.account_id join users o on o.id = d.owner_id
+         join users ub on ub.id = d.updated_by
+         where d.id = $1 and (d.owner_id = $2 or $3) and (d.deleted_at is null or $4)",
+    )
+    .bind(id)
+    .bind(user.id)
+    .bind(sees_all_deals(user))
+    .bind(user.is_manager())
+    .fetch_optional(pool)
+    .await?;
+    record.map(Deal::from).ok_or(AppError::NotFound)
+}
+
+pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DealDetail, AppError> {
+    let deal = get(pool, user, id).await?;
+    let stages = stages(pool).await?;
+    let spans: Vec<(Option<String>, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "select h.from_stage, h.to_stage, u.display_name, h.changed_at
+         from deal_stage_history h join users u on u.id = h.changed_by where h.deal_id = $1 order by h.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let now = Utc::now();
+    let stage_history = spans
+        .iter()
+        .enumerate()
+        .map(|(i, (from, to, by, at))| {
+            let until = spans.get(i + 1).map(|s| s.3).unwrap_or(now);
+            StageSpan {
+                from_stage: from.clone(),
+                to_stage: to.clone(),
+                changed_by: by.clone(),
+                changed_at: *at,
+                days: (until - *at).num_days(),
+            }
+        })
+        .collect();
+    let history = crate::server::history(pool, "deal", id).await?;
+    let activities = crate::activities::server::for_deal(pool, id).await?;
+    let deleted = deal.deleted_at.is_some();
+    Ok(DealDetail {
+        can_edit: !deleted && user.can_edit_owned_by(deal.owner.id),
+        can_restore: deleted && user.is_manager(),
+        can_reassign: user.is_manager(),
+        deal,
+        stages,
+        stage_history,
+        history,
+        activities,
+    })
+}
+
+pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Result<DealList, AppError> {
+    let parse = |raw: &str| {
+        let (v, id) = raw.rsplit_once('|')?;
+        Some((v.to_string(), Uuid::parse_str(id).ok()?))
+    };
+    let (cursor, backwards) = match (parse(&query.after), parse(&query.before)) {
+        (Some(c), _) => (Some(c), false),
+        (None, Some(c)) => (Some(c), true),
+        _ => (None, false),
+    };
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "select d.id, d.name, a.name as account_name, d.stage_id, d.amount, d.currency, d.probability,
+                d.expected_close_date, o.display_name as owner_name, d.updated_at
+         from deals d join accounts a on a.id = d.account_id join users o on o.id = d.owner_id where ",
+    );
+    qb.push(if query.deleted && user.is_manager() { "d.deleted_at is not null " } else { "d.deleted_at is null " });
+    // Visibility, in the query itself.
+    qb.push("and (d.owner_id = ").push_bind(user.id).push(" or ").push_bind(sees_all_deals(user)).push(") ");
+    if !query.q.trim().is_empty() {
+        qb.push("and d.name ilike ").push_bind(contains_pattern(query.q.trim())).push(" ");
+    }
+    if let Ok(owner) = Uuid::parse_str(query.owner.trim()) {
+        qb.push("and d.owner_id = ").push_bind(owner).push(" ");
+    }
+    if let Ok(account) = Uuid::parse_str(query.account.trim()) {
+        qb.push("and d.account_id = ").push_bind(account).push(" ");
+    }
+    if !query.stage.trim().is_empty() {
+        qb.push("and d.stage_id = ").push_bind(query.stage.trim().to_string()).push(" ");
+    }
+    if let Ok(c) = Currency::parse(&query.currency) {
+        qb.push("and d.currency = ").push_bind(c.code()).push(" ");
+    }
+    if let Some((name, id)) = &cursor {
+        qb.push(if backwards { "and (d.name, d.id) < (" } else { "and (d.name, d.id) > (" });
+        qb.push_bind(name.clone()).push(", ").push_bind(*id).push(") ");
+    }
+    qb.push(if backwards { "order by d.name desc, d.id desc limit " } else { "order by d.name, d.id limit " });
+    qb.push_bind(PAGE_SIZE + 1);
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        name: String,
+        account_name: String,
+        stage_id: String,
+        amount: Option<Decimal>,
+        currency: String,
+        probability: i32,
+        expected_close_date: Option<NaiveDate>,
+        owner_name: String,
+        updated_at: DateTime<Utc>,
+    }
+    let mut rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let cursor_of = |r: &Row| format!("{}|{}", r.name, r.id);
+    let (more_after, more_before) = if backwards { (cursor.is_some(), has_more) } else { (has_more, cursor.is_some()) };
+    let next = rows.last().filter(|_| more_after).map(cursor_of);
+    let prev = rows.first().filter(|_| more_before).map(cursor_of);
+    Ok(DealList {
+        page: Page {
+            rows: rows
+                .into_iter()
+                .map(|r| DealRow {
+                    id: r.id,
+                    name: r.name,
+                    account_name: r.account_name,
+                    stage_id: r.stage_id,
+                    amount: r.amount.map(|a| a.normalize()),
+                    currency: r.currency,
+                    probability: r.probability,
+                    expected_close_date: r.expected_close_date,
+                    owner_name: r.owner_name,
+                    updated_at: r.updated_at,
+                })
+                .collect(),
+            next,
+            prev,
+        },
+        stages: stages(pool).await?,
+    })
+}
+
+async fn record_stage(conn: &mut PgConnection, deal_id: Uuid, from: Option<&str>, to: &str, actor: Uuid) -> Result<(), AppError> {
+    sqlx::query("insert into deal_stage_history (deal_id, from_stage, to_stage, changed_by) values ($1, $2, $3, $4)")
+        .bind(deal_id)
+        .bind(from)
+        .bind(to)
+        .bind(actor)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The owner a save may set: reps own what they create; managers choose.
+async fn owner_for(conn: &mut PgConnection, user: &CurrentUser, requested: Option<Uuid>, current: Option<Uuid>, form: &DealForm) -> Result<Uuid, AppError> {
+    let fallback = current.unwrap_or(user.id);
+    let owner = match requested {
+        None => fallback,
+        Some(id) if id == fallback => id,
+        Some(id) if user.is_manager() => id,
+        Some(_) => return Err(rule_error(T::OwnerOnlyManagers, "owner_id", Some(form))),
+    };
+    let ok: Option<(Uuid,)> = sqlx::query_as(
+        "select id from users where id = $1 and roles && array['sales-rep', 'sales-manager', 'salesops-admin']",
+    )
+    .bind(owner)
+    .fetch_optional(conn)
+    .await?;
+    ok.map(|r| r.0).ok_or_else(|| rule_error(T::InvalidChoice, "owner_id", Some(form)))
+}
+
+pub async fn create(pool: &PgPool, user: &CurrentUser, form: &DealForm) -> Result<Uuid, AppError> {
+    if !user.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = pool.begin().await?;
+    let all_stages = stages(&mut *tx).await?;
+    let v = form.validate(&all_stages)?;
+    let facts = StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
+    check_stage(None, &v.stage, &facts, user.is_manager()).map_err(|m| rule_error(m, rule_field(m), Some(form)))?;
+    let account: Option<(Uuid,)> = sqlx::query_as("select id from accounts where id = $1 and deleted_at is null for share")
+        .bind(v.account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if account.is_none() {
+        return Err(rule_error(T::AccountNotFound, "account_id", Some(form)));
+    }
+    let owner = owner_for(&mut tx, user, v.owner_id, None, form).await?;
+    let (id, after): (Uuid, Value) = sqlx::query_as(
+        "insert into deals (name, account_id, stage_id, amount, currency, probability, expected_close_date, owner_id,
+                            source, lost_reason, created_by, updated_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id, to_jsonb(deals.*)",
+    )
+    .bind(&v.name)
+    .bind(v.account_id)
+    .bind(&v.stage.id)
+    .bind(v.amount)
+    .bind(v.currency.code())
+    .bind(v.probability)
+    .bind(v.expected_close_date)
+    .bind(owner)
+    .bind(&v.source)
+    .bind(&v.lost_reason)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    record_stage(&mut tx, id, None, &v.stage.id, user.id).await?;
+    audit(&mut tx, "deal", id, "create", user.id, None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Locks a live deal the user may change; returns its audit snapshot and current state.
+async fn lock(conn: &mut PgConnection, user: &CurrentUser, id: Uuid, deleted: bool) -> Result<(Value, LockedDeal), AppError> {
+    let row: Option<(Value, Uuid, i32, String, Option<Decimal>, Option<NaiveDate>, Option<String>, i32)> = sqlx::query_as(
+        "select to_jsonb(d), d.owner_id, d.version, d.stage_id, d.amount, d.expected_close_date, d.lost_reason, d.probability
+         from deals d where d.id = $1 and (d.deleted_at is not null) = $2 and (d.owner_id = $3 or $4) for update",
+    )
+    .bind(id)
+    .bind(deleted)
+    .bind(user.id)
+    .bind(sees_all_deals(user))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (before, owner, version, stage_id, amount, close_date, lost_reason, probability) = row.ok_or(AppError::NotFound)?;
+    let allowed = if deleted { user.is_manager() } else { user.can_edit_owned_by(owner) };
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    Ok((before, LockedDeal { owner, version, stage_id, facts: StageFacts { amount, close_date, lost_reason }, probability }))
+}
+
+struct LockedDeal {
+    owner: Uuid,
+    version: i32,
+    stage_id: String,
+    facts: StageFacts,
+    #[allow(dead_code)]
+    probability: i32,
+}
+
+pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, form: &DealForm) -> Result<(), AppError> {
+    if !user.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = pool.begin().await?;
+    let all_stages = stages(&mut *tx).await?;
+    let v = form.validate(&all_stages)?;
+    let (before, current) = lock(&mut tx, user, id, false).await?;
+    if current.version != version {
+        return Err(conflict(&mut tx, "deals", id).await?.with_submitted(form.to_pairs()));
+    }
+    let from = all_stages.iter().find(|s| s.id == current.stage_id);
+    let facts = StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
+    check_stage(from, &v.stage, &facts, user.is_manager()).map_err(|m| rule_error(m, rule_field(m), Some(form)))?;
+    let owner = owner_for(&mut tx, user, v.owner_id, Some(current.owner), form).await?;
+    let stage_changed = current.stage_id != v.stage.id;
+    let (after,): (Value,) = sqlx::query_as(
+        "update deals set name = $2, stage_id = $3, amount = $4, currency = $5, probability = $6,
+                expected_close_date = $7, owner_id = $8, source = $9, lost_reason = $10,
+                stage_changed_at = case when $11 then now() else stage_changed_at end,
+                version = version + 1, updated_by = $12, updated_at = now()
+         where id = $1 returning to_jsonb(deals.*)",
+    )
+    .bind(id)
+    .bind(&v.name)
+    .bind(&v.stage.id)
+    .bind(v.amount)
+    .bind(v.currency.code())
+    .bind(v.probability)
+    .bind(v.expected_close_date)
+    .bind(owner)
+    .bind(&v.source)
+    .bind(&v.lost_reason)
+    .bind(stage_changed)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if stage_changed {
+        record_stage(&mut tx, id, Some(&current.stage_id), &v.stage.id, user.id).await?;
+    }
+    audit(&mut tx, "deal", id, "update", user.id, Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The board's move: same rules, one history row, the new stage's default probability.
+pub async fn move_stage(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, stage_id: &str) -> Result<(), AppError> {
+    if !user.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = pool.begin().await?;
+    let all_stages = stages(&mut *tx).await?;
+    let to = all_stages.iter().find(|s| s.id == stage_id).ok_or_else(|| AppError::field("stage_id", T::InvalidStage))?;
+    let (before, current) = lock(&mut tx, user, id, false).await?;
+    if current.version != version {
+        return Err(conflict(&mut tx, "deals", id).await?);
+    }
+    if current.stage_id == to.id {
+        return Ok(());
+    }
+    let from = all_stages.iter().find(|s| s.id == current.stage_id);
+    check_stage(from, to, &current.facts, user.is_manager()).map_err(|m| AppError::field("", m))?;
+    let (after,): (Value,) = sqlx::query_as(
+        "update deals set stage_id = $2, probability = $3, stage_changed_at = now(),
+                version = version + 1, updated_by = $4, updated_at = now()
+         where id = $1 returning to_jsonb(deals.*)",
+    )
+    .bind(id)
+    .bind(&to.id)
+    .bind(to.default_probability)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    record_stage(&mut tx, id, Some(&current.stage_id), &to.id, user.id).await?;
+    audit(&mut tx, "deal", id, "stage", user.id, Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_deleted(pool: &PgPool, user: &CurrentUser, id: Uuid, version: Option<i32>, deleted: bool) -> Result<(), AppError> {
+    if !user.can_write() || (!deleted && !user.is_manager()) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = pool.begin().await?;
+    let (before, current) = lock(&mut tx, user, id, !deleted).await?;
+    if version.is_some_and(|v| v != current.version) {
+        return Err(conflict(&mut tx, "deals", id).await?);
+    }
+    let (after,): (Value,) = sqlx::query_as(
+        "update deals set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2 end,
+                updated_by = $2, updated_at = now(), version = version + 1
+         where id = $1 returning to_jsonb(deals.*)",
+    )
+    .bind(id)
+    .bind(user.id)
+    .bind(deleted)
+    .fetch_one(&mut *tx)
+    .await?;
+    let action = if deleted { "delete" } else { "restore" };
+    audit(&mut tx, "deal", id, action, user.id, Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// First and last month (inclusive) of a board period, as month starts.
+fn period_months(period: &str, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let month_start = today.with_day(1)?;
+    let quarter_start = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1)?;
+    match period {
+        "month" => Some((month_start, month_start)),
+        "quarter" => Some((quarter_start, quarter_start.checked_add_months(Months::new(2))?)),
+        "next-quarter" => {
+            let start = quarter_start.checked_add_months(Months::new(3))?;
+            Some((start, start.checked_add_months(Months::new(2))?))
+        }
+        "year" => Some((NaiveDate::from_ymd_opt(today.year(), 1, 1)?, NaiveDate::from_ymd_opt(today.year(), 12, 1)?)),
+        _ => None,
+    }
+}
+
+/// The pipeline board: per stage, the totals (from `pipeline_totals`, kept by a
+/// trigger, so their cost does not grow with the number of deals) and the first
+/// cards by expected close date.
+pub async fn board(pool: &PgPool, user: &CurrentUser, query: &BoardQuery) -> Result<Board, AppError> {
+    let all_stages = stages(pool).await?;
+    let owner = if sees_all_deals(user) { Uuid::parse_str(query.owner.trim()).ok() } else { Some(user.id) };
+    let currency = Currency::parse(&query.currency).ok().map(|c| c.code());
+    let months = period_months(query.period.trim(), Utc::now().date_naive());
+
+    let mut totals_q: QueryBuilder<Postgres> = QueryBuilder::new(
+        "select stage_id, currency, sum(deal_count)::bigint, sum(amount_sum), sum(weighted_sum)
+         from pipeline_totals where true ",
+    );
+    if let Some(o) = owner {
+        totals_q.push("and owner_id = ").push_bind(o).push(" ");
+    }
+    if let Some(c) = currency {
+        totals_q.push("and currency = ").push_bind(c).push(" ");
+    }
+    if let Some((from, to)) = months {
+        totals_q.push("and close_month between ").push_bind(from).push(" and ").push_bind(to).push(" ");
+    }
+    totals_q.push("group by stage_id, currency having sum(deal_count) > 0 order by currency");
+    let totals: Vec<(String, String, i64, Decimal, Decimal)> = totals_q.build_query_as().fetch_all(pool).await?;
+
+    let mut columns = Vec::with_capacity(all_stages.len());
+    for stage in all_stages {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "select d.id, d.name, a.name as account_name, d.amount, d.currency, d.probability, d.expected_close_date,
+                    o.display_name as owner_name, d.version
+             from deals d join accounts a on a.id = d.account_id join users o on o.id = d.owner_id
+             where d.deleted_at is null and d.stage_id = ",
+        );
+        q.push_bind(stage.id.clone()).push(" ");
+        if let Some(o) = owner {
+            q.push("and d.owner_id = ").push_bind(o).push(" ");
+        }
+        if let Some(c) = currency {
+            q.push("and d.currency = ").push_bind(c).push(" ");
+        }
+        if let Some((from, to)) = months {
+            let end = to.checked_add_months(Months::new(1)).unwrap_or(to);
+            q.push("and d.expected_close_date >= ").push_bind(from).push(" and d.expected_close_date < ").push_bind(end).push(" ");
+        }
+        q.push("order by d.expected_close_date nulls last, d.id limit ").push_bind(CARDS_PER_COLUMN);
+        #[derive(sqlx::FromRow)]
+        struct Card {
+            id: Uuid,
+            name: String,
+            account_name: String,
+            amount: Option<Decimal>,
+            currency: String,
+            probability: i32,
+            expected_close_date: Option<NaiveDate>,
+            owner_name: String,
+            version: i32,
+        }
+        let cards: Vec<Card> = q.build_query_as().fetch_all(pool).await?;
+        let stage_totals: Vec<CurrencyTotal> = totals
+            .iter()
+            .filter(|t| t.0 == stage.id)
+            .map(|t| CurrencyTotal { currency: t.1.clone(), count: t.2, sum: t.3.normalize(), weighted: t.4.round_dp(2).normalize() })
+            .collect();
+        columns.push(BoardColumn {
+            count: stage_totals.iter().map(|t| t.count).sum(),
+            totals: stage_totals,
+            cards: cards
+                .into_iter()
+                .map(|c| DealCard {
+                    id: c.id,
+                    name: c.name,
+                    account_name: c.account_name,
+                    amount: c.amount.map(|a| a.normalize()),
+                    currency: c.currency,
+                    probability: c.probability,
+                    expected_close_date: c.expected_close_date,
+                    owner_name: c.owner_name,
+                    version: c.version,
+                })
+                .collect(),
+            stage,
+        });
+    }
+    Ok(Board { columns, can_move: user.can_write() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_whole_months() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).expect("date");
+        let m = |y, mo| NaiveDate::from_ymd_opt(y, mo, 1).expect("date");
+        assert_eq!(period_months("month", d), Some((m(2026, 11), m(2026, 11))));
+        assert_eq!(period_months("quarter", d), Some((m(2026, 10), m(2026, 12))));
+        assert_eq!(period_months("next-quarter", d), Some((m(2027, 1), m(2027, 3))));
+        assert_eq!(period_months("year", d), Some((m(2026, 1), m(2026, 12))));
+        assert_eq!(period_months("", d), None);
+    }
+}
