@@ -216,6 +216,7 @@ messages! {
     LostReason => "실주 사유", "Lost reason";
     Weighted => "가중 금액", "Weighted";
     Count => "건수", "Count";
+    CountSuffix => "건", "deals";
     Move => "이동", "Move";
     MovePrev => "이전 단계로", "Move to previous stage";
     MoveNext => "다음 단계로", "Move to next stage";

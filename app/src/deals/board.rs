@@ -175,7 +175,7 @@ fn BoardView(board: Board, query: BoardQuery, move_action: ServerAction<MoveDeal
                         >
                             <header>
                                 <h2>{column.stage.name(lang).to_string()}</h2>
-                                <p class="count" data-testid="column-count">{format_integer(column.count)} {T::Count.text(lang)}</p>
+                                <p class="count" data-testid="column-count">{format_integer(column.count)} {T::CountSuffix.text(lang)}</p>
                                 {column.totals.iter().map(|t| view! {
                                     <p class="total" data-testid=format!("column-total-{}", t.currency)>
                                         {money(Some(t.sum), &t.currency, lang)}
