@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
@@ -91,18 +91,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn server_fns(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let pool = state.pool.clone();
-    let res = handle_server_fns_with_context(move || provide_context(pool.clone()), req).await.into_response();
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+/// Arguments a server function could not read fail before its body runs, so
+/// their answer still has the generic 500: give it the error's own status.
+async fn server_fn_status(req: Request, next: middleware::Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_api || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return res;
     }
-    // Arguments the server could not read fail before the function body runs,
-    // so their status is still the generic 500: give them the error's own status.
     let (mut parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response(),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
         if let Ok(status) = StatusCode::from_u16(err.status()) {
@@ -155,9 +155,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/signed-out", get(oidc::signed_out))
         .route("/auth/backchannel-logout", post(oidc::backchannel_logout))
         .route("/lang/{code}", get(oidc::set_language))
-        .route("/api/{*fn_name}", get(server_fns).post(server_fns))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(state.clone(), session::middleware))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
