@@ -158,6 +158,19 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
     view! { <p class="error-box" role="alert">{error.message(lang)}</p> }
 }
 
+/// A page whose record could not be loaded: the message, and on the server the
+/// matching HTTP status (404 for a missing record, not 200 with an error box).
+#[component]
+pub fn LoadError(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(options), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(error.status()))
+    {
+        options.set_status(status);
+    }
+    view! { <ErrorBox error /> }
+}
+
 pub fn field_error(errors: &[FieldError], field: &str) -> Option<T> {
     errors.iter().find(|e| e.field == field).map(|e| e.message)
 }

@@ -11,7 +11,7 @@ use crate::auth::UserRef;
 use crate::domain::check;
 use crate::error::AppError;
 use crate::i18n::{format_datetime, format_integer, Lang, T};
-use crate::ui::{field_error, query_string, use_user, Choice, ErrorBox, Field, HistoryTable, Notice, Pager};
+use crate::ui::{field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 fn code_options(list: &[(&str, T)], lang: Lang) -> Vec<(String, String)> {
     list.iter().map(|(c, t)| (c.to_string(), t.text(lang).to_string())).collect()
@@ -65,7 +65,7 @@ pub fn AccountsPage() -> impl IntoView {
                     <AccountFilters q=q.clone() owners is_manager />
                     {match result {
                         Ok(p) => view! { <AccountTable page=p q /> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
                     }}
                 }
             })}
@@ -289,7 +289,7 @@ pub fn AccountEditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let owners = owners.await.unwrap_or_default();
                 match detail.await {
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let initial = AccountForm::from_account(&d.account);
                         let id = d.account.id.to_string();
@@ -357,7 +357,7 @@ pub fn AccountPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
                 match detail.await {
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     // Any writer may open a deal on a live account (they will own it).
                     Ok(d) => {
                         let can_write = can_write && d.account.deleted_at.is_none();

@@ -10,7 +10,7 @@ use crate::accounts::api::get_account;
 use crate::domain::check;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_datetime, T};
-use crate::ui::{field_error, query_string, use_user, ErrorBox, Field, HistoryTable, Notice, Pager};
+use crate::ui::{field_error, query_string, use_user, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 #[component]
 pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView {
@@ -85,7 +85,7 @@ pub fn ContactsPage() -> impl IntoView {
                         <button type="submit">{T::Search.text(lang)}</button>
                     </Form>
                     {match result {
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(p) if p.rows.is_empty() => view! { <p class="empty">{T::NoResults.text(lang)}</p> }.into_any(),
                         Ok(p) => {
                             let base = format!("/contacts?{}", query_string(&[("q", &q.q)]));
@@ -139,7 +139,7 @@ pub fn ContactNewPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 match account.await {
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let initial = ContactForm { account_id: d.account.id.to_string(), ..Default::default() };
                         let back = format!("/accounts/{}", d.account.id);
@@ -181,7 +181,7 @@ pub fn ContactEditPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let initial = ContactForm::from_contact(&d.contact);
                         let id = d.contact.row.id.to_string();
@@ -240,7 +240,7 @@ pub fn ContactPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let c = d.contact;
                         let r = c.row;

@@ -14,7 +14,7 @@ use super::*;
 use crate::auth::api::list_owners;
 use crate::domain::Currency;
 use crate::i18n::{format_date, format_integer, T};
-use crate::ui::{query_string, ErrorBox, Notice};
+use crate::ui::{query_string, ErrorBox, LoadError, Notice};
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
@@ -79,7 +79,7 @@ pub fn PipelinePage() -> impl IntoView {
                         <button type="submit">{T::Filter.text(lang)}</button>
                     </Form>
                     {match result {
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(b) => view! { <BoardView board=b query=q move_action /> }.into_any(),
                     }}
                 }

@@ -10,7 +10,7 @@ use crate::auth::api::list_owners;
 use crate::domain::{check, Currency};
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_money, Lang, T};
-use crate::ui::{field_error, query_string, use_user, Choice, ErrorBox, Field, HistoryTable, Notice, Pager};
+use crate::ui::{field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 pub fn stage_name(stages: &[StageInfo], id: &str, lang: Lang) -> String {
     stages.iter().find(|s| s.id == id).map(|s| s.name(lang).to_string()).unwrap_or_else(|| id.to_string())
@@ -92,7 +92,7 @@ pub fn DealsPage() -> impl IntoView {
                         <button type="submit">{T::Search.text(lang)}</button>
                     </Form>
                     {match result {
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(l) if l.page.rows.is_empty() => view! { <p class="empty">{T::NoDeals.text(lang)}</p> }.into_any(),
                         Ok(l) => {
                             let base = format!("/deals?{}", query_string(&[
@@ -258,7 +258,7 @@ pub fn DealEditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let owners = owners.await.unwrap_or_default();
                 match detail.await {
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let initial = DealForm::from_deal(&d.deal, &d.stages);
                         let id = d.deal.id.to_string();
@@ -310,7 +310,7 @@ pub fn DealPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => view! { <DealView d delete restore /> }.into_any(),
                 }
             })}
