@@ -55,6 +55,21 @@ impl AppError {
         }
     }
 
+    /// Adds one more echoed field (e.g. the version the user's edit was based on).
+    pub fn with_echo(mut self, key: &str, value: &str) -> Self {
+        if let AppError::Validation { submitted, .. } | AppError::Conflict { submitted, .. } = &mut self {
+            if !submitted.is_empty() {
+                submitted.push((key.to_string(), value.to_string()));
+            }
+        }
+        self
+    }
+
+    /// An echoed field's value.
+    pub fn echoed(&self, key: &str) -> Option<&str> {
+        self.submitted()?.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,

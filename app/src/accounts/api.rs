@@ -42,7 +42,11 @@ pub async fn update_account(id: String, version: String, form: AccountForm) -> R
         let user = crate::auth::server::require_writer()?;
         let id = crate::server::parse_id(&id)?;
         let version = crate::server::parse_version(&version).map_err(|e| e.with_submitted(form.to_pairs()))?;
-        super::server::update(&crate::server::pool()?, &user, id, version, &form).await?;
+        // The version the edit was based on travels with a refusal, so a page
+        // re-rendered without JavaScript still conflicts rather than overwrites.
+        super::server::update(&crate::server::pool()?, &user, id, version, &form)
+            .await
+            .map_err(|e| e.with_echo("version", &version.to_string()))?;
         leptos_axum::redirect(&format!("/accounts/{id}?notice=saved"));
         Ok(())
     })

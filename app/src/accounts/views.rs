@@ -291,6 +291,10 @@ pub fn AccountEditPage() -> impl IntoView {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
+                        if !d.can.edit {
+                            return view! { <LoadError error=AppError::Forbidden /> }.into_any();
+                        }
+                        let record_version = d.account.version;
                         let initial = AccountForm::from_account(&d.account);
                         let id = d.account.id.to_string();
                         let back = format!("/accounts/{id}");
@@ -299,11 +303,16 @@ pub fn AccountEditPage() -> impl IntoView {
                         view! {
                             <ActionForm action=action attr:class="record-form" attr:data-testid="account-form">
                                 <input type="hidden" name="id" value=id.clone() />
-                                <input type="hidden" name="version" value=d.account.version.to_string() />
                                 {move || {
                                     let (values, errors, err) = form_state(action.value().get(), &initial);
+                                    let version = err
+                                        .as_ref()
+                                        .and_then(|e| e.echoed("version"))
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| record_version.to_string());
                                     let conflict = matches!(err, Some(AppError::Conflict { .. }));
                                     view! {
+                                        <input type="hidden" name="version" value=version />
                                         {err.map(|e| view! { <ErrorBox error=e /> })}
                                         {conflict
                                             .then(|| {
@@ -339,9 +348,13 @@ pub fn AccountPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(id, get_account);
     let delete = ServerAction::<DeleteAccount>::new();
     let restore = ServerAction::<RestoreAccount>::new();
+    // Reloaded after a delete or restore: the redirect stays on the same route.
+    let detail = Resource::new(
+        move || (id(), delete.version().get(), restore.version().get()),
+        |(id, _, _)| get_account(id),
+    );
     let user = use_user();
     let action_error = move || {
         let err = match (delete.value().get(), restore.value().get()) {

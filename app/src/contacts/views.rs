@@ -183,6 +183,10 @@ pub fn ContactEditPage() -> impl IntoView {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
+                        if !d.can_edit {
+                            return view! { <LoadError error=AppError::Forbidden /> }.into_any();
+                        }
+                        let record_version = d.contact.version;
                         let initial = ContactForm::from_contact(&d.contact);
                         let id = d.contact.row.id.to_string();
                         let back = format!("/contacts/{id}");
@@ -190,11 +194,16 @@ pub fn ContactEditPage() -> impl IntoView {
                         view! {
                             <ActionForm action=action attr:class="record-form" attr:data-testid="contact-form">
                                 <input type="hidden" name="id" value=id.clone() />
-                                <input type="hidden" name="version" value=d.contact.version.to_string() />
                                 {move || {
                                     let (values, errors, err) = form_state(action.value().get(), &initial);
+                                    let version = err
+                                        .as_ref()
+                                        .and_then(|e| e.echoed("version"))
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| record_version.to_string());
                                     let conflict = matches!(err, Some(AppError::Conflict { .. }));
                                     view! {
+                                        <input type="hidden" name="version" value=version />
                                         {err.map(|e| view! { <ErrorBox error=e /> })}
                                         {conflict.then(|| view! {
                                             <p><a href=reload.clone() rel="external">{T::ReloadLatest.text(lang)}</a></p>
@@ -223,9 +232,13 @@ pub fn ContactPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(id, get_contact);
     let delete = ServerAction::<DeleteContact>::new();
     let restore = ServerAction::<RestoreContact>::new();
+    // Reloaded after a delete or restore: the redirect stays on the same route.
+    let detail = Resource::new(
+        move || (id(), delete.version().get(), restore.version().get()),
+        |(id, _, _)| get_contact(id),
+    );
     let user = use_user();
     let _ = user;
     let action_error = move || {

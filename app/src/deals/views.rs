@@ -260,6 +260,10 @@ pub fn DealEditPage() -> impl IntoView {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
+                        if !d.can_edit {
+                            return view! { <LoadError error=AppError::Forbidden /> }.into_any();
+                        }
+                        let record_version = d.deal.version;
                         let initial = DealForm::from_deal(&d.deal, &d.stages);
                         let id = d.deal.id.to_string();
                         let back = format!("/deals/{id}");
@@ -269,11 +273,16 @@ pub fn DealEditPage() -> impl IntoView {
                         view! {
                             <ActionForm action=action attr:class="record-form" attr:data-testid="deal-form">
                                 <input type="hidden" name="id" value=id.clone() />
-                                <input type="hidden" name="version" value=d.deal.version.to_string() />
                                 {move || {
                                     let (values, errors, err) = form_state(action.value().get(), &initial);
+                                    let version = err
+                                        .as_ref()
+                                        .and_then(|e| e.echoed("version"))
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| record_version.to_string());
                                     let conflict = matches!(err, Some(AppError::Conflict { .. }));
                                     view! {
+                                        <input type="hidden" name="version" value=version />
                                         {err.map(|e| view! { <ErrorBox error=e /> })}
                                         {conflict.then(|| view! { <p><a href=reload.clone() rel="external">{T::ReloadLatest.text(lang)}</a></p> })}
                                         <DealFields values errors stages=stages.clone() owners=owners.clone() can_reassign />
@@ -297,9 +306,13 @@ pub fn DealPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(id, get_deal);
     let delete = ServerAction::<DeleteDeal>::new();
     let restore = ServerAction::<RestoreDeal>::new();
+    // Reloaded after a delete or restore: the redirect stays on the same route.
+    let detail = Resource::new(
+        move || (id(), delete.version().get(), restore.version().get()),
+        |(id, _, _)| get_deal(id),
+    );
     let action_error = move || match (delete.value().get(), restore.value().get()) {
         (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
         _ => None,
