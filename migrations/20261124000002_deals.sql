@@ -110,6 +110,19 @@ $$;
 
 create function pipeline_totals_track() returns trigger language plpgsql as $$
 begin
+    -- A change touches two totals rows; taking them in key order means two
+    -- opposite moves can never wait on each other (no deadlock).
+    if tg_op = 'UPDATE' and old.deleted_at is null and new.deleted_at is null then
+        if (old.owner_id, old.stage_id, old.currency, coalesce(old.expected_close_date, date '0001-01-01'))
+           <= (new.owner_id, new.stage_id, new.currency, coalesce(new.expected_close_date, date '0001-01-01')) then
+            perform pipeline_totals_add(old, -1);
+            perform pipeline_totals_add(new, 1);
+        else
+            perform pipeline_totals_add(new, 1);
+            perform pipeline_totals_add(old, -1);
+        end if;
+        return null;
+    end if;
     if tg_op in ('UPDATE', 'DELETE') and old.deleted_at is null then
         perform pipeline_totals_add(old, -1);
     end if;

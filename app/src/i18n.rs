@@ -268,11 +268,17 @@ messages! {
     LastActivity => "마지막 활동", "Last activity";
     ActionStage => "단계 변경", "Stage changed";
     Pipeline => "파이프라인", "Pipeline";
+    AccountHasDeals => "진행 중인 영업기회가 있는 고객사는 삭제할 수 없습니다. 영업기회를 먼저 정리하세요.", "This account still has deals. Delete or move them first.";
 }
 
 /// Seoul time: every user of this company works in KST (no daylight saving).
 fn kst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+}
+
+/// Today's date in Seoul, where "this month" and "this quarter" are meant.
+pub fn seoul_today() -> NaiveDate {
+    Utc::now().with_timezone(&kst()).date_naive()
 }
 
 pub fn format_datetime(at: DateTime<Utc>, lang: Lang) -> String {

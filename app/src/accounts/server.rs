@@ -460,6 +460,15 @@ pub async fn delete(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32) -
     if current_version != version {
         return Err(conflict(&mut tx, "accounts", id).await?);
     }
+    // Deals would be left pointing at a hidden account and still counted on the board.
+    let (live_deals,): (bool,) =
+        sqlx::query_as("select exists (select 1 from deals where account_id = $1 and deleted_at is null)")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if live_deals {
+        return Err(AppError::field("", crate::i18n::T::AccountHasDeals));
+    }
     let (after,): (Value,) = sqlx::query_as(
         "update accounts set deleted_at = now(), deleted_by = $2, updated_by = $2, updated_at = now(),
                 version = version + 1

@@ -128,9 +128,9 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
     if !user.can_edit_owned_by(owner) {
         return Err(AppError::Forbidden);
     }
-    sqlx::query(
+    let (activity_id, after): (Uuid, serde_json::Value) = sqlx::query_as(
         "insert into activities (kind, subject, body, account_id, deal_id, due_date, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7)",
+         values ($1, $2, $3, $4, $5, $6, $7) returning id, to_jsonb(activities.*)",
     )
     .bind(form.kind.trim())
     .bind(&subject)
@@ -139,8 +139,9 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
     .bind(deal_id)
     .bind(due_date)
     .bind(user.id)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    crate::server::audit(&mut tx, "activity", activity_id, "create", user.id, None, Some(after)).await?;
     if let Some(deal_id) = deal_id {
         sqlx::query("update deals set last_activity_at = now() where id = $1").bind(deal_id).execute(&mut *tx).await?;
     }
@@ -167,7 +168,17 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
     if !user.can_edit_owned_by(owner) {
         return Err(AppError::Forbidden);
     }
-    sqlx::query("update activities set done = $2 where id = $1").bind(id).bind(done).execute(pool).await?;
+    let mut tx = pool.begin().await?;
+    let (before,): (serde_json::Value,) =
+        sqlx::query_as("select to_jsonb(a) from activities a where id = $1 for update").bind(id).fetch_one(&mut *tx).await?;
+    let (after,): (serde_json::Value,) =
+        sqlx::query_as("update activities set done = $2 where id = $1 returning to_jsonb(activities.*)")
+            .bind(id)
+            .bind(done)
+            .fetch_one(&mut *tx)
+            .await?;
+    crate::server::audit(&mut tx, "activity", id, "update", user.id, Some(before), Some(after)).await?;
+    tx.commit().await?;
     Ok(match (deal_id, account_id) {
         (Some(d), _) => format!("/deals/{d}"),
         (None, Some(a)) => format!("/accounts/{a}"),

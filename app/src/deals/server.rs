@@ -58,7 +58,7 @@ pub struct ValidDeal {
 
 /// Close dates further out than this are typos, not plans.
 fn date_in_range(d: NaiveDate) -> bool {
-    let today = Utc::now().date_naive();
+    let today = crate::i18n::seoul_today();
     let earliest = today.checked_sub_months(Months::new(12 * 5)).unwrap_or(today);
     let latest = today.checked_add_months(Months::new(12 * 10)).unwrap_or(today);
     (earliest..=latest).contains(&d)
@@ -587,7 +587,7 @@ pub async fn board(pool: &PgPool, user: &CurrentUser, query: &BoardQuery) -> Res
     let all_stages = stages(pool).await?;
     let owner = if sees_all_deals(user) { Uuid::parse_str(query.owner.trim()).ok() } else { Some(user.id) };
     let currency = Currency::parse(&query.currency).ok().map(|c| c.code());
-    let months = period_months(query.period.trim(), Utc::now().date_naive());
+    let months = period_months(query.period.trim(), crate::i18n::seoul_today());
 
     let mut totals_q: QueryBuilder<Postgres> = QueryBuilder::new(
         "select stage_id, currency, sum(deal_count)::bigint, sum(amount_sum), sum(weighted_sum)

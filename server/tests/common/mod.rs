@@ -439,3 +439,121 @@ impl<'a> Client<'a> {
 pub fn business_number(prefix: u32) -> String {
     app::domain::BusinessNumber::from_prefix(prefix).to_string()
 }
+
+// --- deals, the board and activities
+
+/// Everything a refused deal request must leave untouched: every deal, stage
+/// history, activity, audit and pipeline-total row, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealFingerprint {
+    pub deals: (i64, String),
+    pub deal_stage_history: (i64, String),
+    pub activities: (i64, String),
+    pub audit_log: (i64, String),
+    pub pipeline_totals: (i64, String),
+}
+
+impl TestApp {
+    /// Row count and a digest of a whole table (rows as JSON, in `order_by` order).
+    /// `table` and `order_by` are always literals in the tests.
+    pub async fn table_digest(&self, table: &str, order_by: &str) -> (i64, String) {
+        let (n, digest): (i64, String) = sqlx::query_as(&format!(
+            "select count(*), coalesce(md5(string_agg(to_jsonb(t)::text, ',' order by {order_by})), '') from {table} t"
+        ))
+        .fetch_one(&self.pool)
+        .await
+        .unwrap_or_else(|e| panic!("digest of {table}: {e}"));
+        (n, digest)
+    }
+
+    pub async fn deal_fingerprint(&self) -> DealFingerprint {
+        DealFingerprint {
+            deals: self.table_digest("deals", "id").await,
+            deal_stage_history: self.table_digest("deal_stage_history", "id").await,
+            activities: self.table_digest("activities", "id").await,
+            audit_log: self.table_digest("audit_log", "id").await,
+            pipeline_totals: self.table_digest("pipeline_totals", "owner_id, stage_id, currency, close_month").await,
+        }
+    }
+
+    /// A deal's stage history, oldest first: (from, to, changed_by).
+    pub async fn stage_history(&self, deal_id: Uuid) -> Vec<(Option<String>, String, Uuid)> {
+        sqlx::query_as("select from_stage, to_stage, changed_by from deal_stage_history where deal_id = $1 order by id")
+            .bind(deal_id)
+            .fetch_all(&self.pool)
+            .await
+            .expect("stage history")
+    }
+}
+
+pub const DEAL_QUERY: &[&str] = &["q", "owner", "stage", "currency", "account", "after", "before", "deleted"];
+pub const BOARD_QUERY: &[&str] = &["owner", "period", "currency"];
+
+impl Client<'_> {
+    pub async fn try_create_deal(&self, pairs: &[(&str, &str)]) -> Resp {
+        self.post_fn("/api/deals/create", &form(pairs)).await
+    }
+
+    /// Creates a deal and returns its id (asserts success).
+    pub async fn create_deal(&self, pairs: &[(&str, &str)]) -> Uuid {
+        let id: String = self.try_create_deal(pairs).await.ok();
+        id.parse().expect("create_deal returns the new id")
+    }
+
+    pub async fn get_deal(&self, id: impl ToString) -> Resp {
+        self.post_fn("/api/deals/get", &fields(&[("id", &id.to_string())])).await
+    }
+
+    pub async fn deal(&self, id: Uuid) -> app::deals::DealDetail {
+        self.get_deal(id).await.ok()
+    }
+
+    pub async fn try_list_deals(&self, pairs: &[(&str, &str)]) -> Resp {
+        self.post_fn("/api/deals/list", &query(DEAL_QUERY, pairs)).await
+    }
+
+    pub async fn list_deals(&self, pairs: &[(&str, &str)]) -> app::deals::DealList {
+        self.try_list_deals(pairs).await.ok()
+    }
+
+    /// Names on the first page of the deal list, in order.
+    pub async fn deal_names(&self, pairs: &[(&str, &str)]) -> Vec<String> {
+        self.list_deals(pairs).await.page.rows.into_iter().map(|r| r.name).collect()
+    }
+
+    pub async fn update_deal(&self, id: impl ToString, version: impl ToString, pairs: &[(&str, &str)]) -> Resp {
+        let mut body = fields(&[("id", &id.to_string()), ("version", &version.to_string())]);
+        body.extend(form(pairs));
+        self.post_fn("/api/deals/update", &body).await
+    }
+
+    /// The board's move (drag, keyboard or the no-JS stage selector).
+    pub async fn move_deal(&self, id: impl ToString, version: impl ToString, stage: &str) -> Resp {
+        let body = fields(&[("id", &id.to_string()), ("version", &version.to_string()), ("stage", stage)]);
+        self.post_fn("/api/deals/move", &body).await
+    }
+
+    pub async fn delete_deal(&self, id: impl ToString, version: impl ToString) -> Resp {
+        self.post_fn("/api/deals/delete", &fields(&[("id", &id.to_string()), ("version", &version.to_string())])).await
+    }
+
+    pub async fn restore_deal(&self, id: impl ToString) -> Resp {
+        self.post_fn("/api/deals/restore", &fields(&[("id", &id.to_string())])).await
+    }
+
+    pub async fn try_board(&self, pairs: &[(&str, &str)]) -> Resp {
+        self.post_fn("/api/deals/board", &query(BOARD_QUERY, pairs)).await
+    }
+
+    pub async fn board(&self, pairs: &[(&str, &str)]) -> app::deals::Board {
+        self.try_board(pairs).await.ok()
+    }
+
+    pub async fn add_activity(&self, pairs: &[(&str, &str)]) -> Resp {
+        self.post_fn("/api/activities/add", &form(pairs)).await
+    }
+
+    pub async fn set_activity_done(&self, id: impl ToString, done: bool) -> Resp {
+        self.post_fn("/api/activities/done", &fields(&[("id", &id.to_string()), ("done", &done.to_string())])).await
+    }
+}
