@@ -163,3 +163,39 @@ pub async fn conflict(
         None => AppError::NotFound,
     })
 }
+
+/// A keyset-pagination cursor: the sort value and id of the row a page starts
+/// after (or ends before), sent as `value|id`.
+pub struct Cursor {
+    pub value: String,
+    pub id: Uuid,
+    /// True when walking back (`before`): the query runs in reverse order.
+    pub backwards: bool,
+}
+
+impl Cursor {
+    pub fn from_query(after: &str, before: &str) -> Option<Cursor> {
+        let parse = |raw: &str, backwards| {
+            let (value, id) = raw.rsplit_once('|')?;
+            Some(Cursor { value: value.to_string(), id: Uuid::parse_str(id).ok()?, backwards })
+        };
+        parse(after, false).or_else(|| parse(before, true))
+    }
+
+    pub fn encode(value: &str, id: Uuid) -> String {
+        format!("{value}|{id}")
+    }
+}
+
+/// Cuts a fetched page (PAGE + 1 rows) to size, restores display order and
+/// says whether there are pages after and before it.
+pub fn finish_page<R>(mut rows: Vec<R>, page_size: i64, cursor: Option<&Cursor>) -> (Vec<R>, bool, bool) {
+    let has_more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    let backwards = cursor.is_some_and(|c| c.backwards);
+    if backwards {
+        rows.reverse();
+    }
+    let (more_after, more_before) = if backwards { (cursor.is_some(), has_more) } else { (has_more, cursor.is_some()) };
+    (rows, more_after, more_before)
+}

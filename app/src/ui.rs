@@ -171,6 +171,24 @@ pub fn LoadError(error: AppError) -> impl IntoView {
     view! { <ErrorBox error /> }
 }
 
+/// A record form that a refused save echoes back (see `AppError::submitted`).
+pub trait EchoedForm: Clone {
+    fn from_pairs(pairs: &crate::error::Submitted) -> Self;
+}
+
+/// Values and errors to show after a submit: the server's echo of the input
+/// when it refused it, otherwise the record's own values.
+pub fn form_state<F: EchoedForm, O>(result: Option<Result<O, AppError>>, initial: &F) -> (F, Vec<FieldError>, Option<AppError>) {
+    match result {
+        Some(Err(err)) => (
+            err.submitted().map(F::from_pairs).unwrap_or_else(|| initial.clone()),
+            err.field_errors().to_vec(),
+            Some(err),
+        ),
+        _ => (initial.clone(), vec![], None),
+    }
+}
+
 pub fn field_error(errors: &[FieldError], field: &str) -> Option<T> {
     errors.iter().find(|e| e.field == field).map(|e| e.message)
 }

@@ -197,7 +197,17 @@ async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<(String, Str
         .map_err(|e| SignInError::Refused(format!("token exchange: {e}")))?;
     let _ = response.access_token();
     let id_token = response.id_token().ok_or_else(|| SignInError::Refused("no id token".into()))?;
-    let verifier = client.id_token_verifier().set_time_fn(|| chrono::Utc::now() - CLOCK_SKEW);
+    let verifier = client
+        .id_token_verifier()
+        .set_time_fn(|| chrono::Utc::now() - CLOCK_SKEW)
+        // A token "issued" in the future is as wrong as an expired one.
+        .set_issue_time_verifier_fn(|iat| {
+            if iat > chrono::Utc::now() + CLOCK_SKEW {
+                Err("issued in the future".to_string())
+            } else {
+                Ok(())
+            }
+        });
     let claims = id_token
         .claims(&verifier, &Nonce::new(nonce))
         .map_err(|e| SignInError::Refused(format!("id token: {e}")))?;
@@ -263,6 +273,16 @@ async fn upsert_user(
     let id = match existing {
         Some((id,)) => id,
         None => {
+            // A username held by another Keycloak identity (a user deleted and
+            // re-created, or renamed) is freed: the old row keeps its records.
+            sqlx::query(
+                "update users set username = username || '~' || left(subject, 8), updated_at = now()
+                 where username = $2 and subject is distinct from $1",
+            )
+            .bind(subject)
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
             let (id,): (Uuid,) = sqlx::query_as(
                 "insert into users (subject, username, display_name, email, roles) values ($1, $2, $3, $4, $5) returning id",
             )
@@ -353,6 +373,8 @@ mod tests {
 /// Claims of an OpenID Connect back-channel logout token.
 #[derive(Deserialize)]
 struct LogoutClaims {
+    iat: Option<i64>,
+    jti: Option<String>,
     sub: Option<String>,
     sid: Option<String>,
     events: Option<serde_json::Map<String, serde_json::Value>>,
@@ -401,12 +423,22 @@ async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInEr
         .and_then(|kid| jwks.find(kid))
         .ok_or_else(|| refused("unknown signing key"))?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| refused(&e.to_string()))?;
-    let mut validation = Validation::new(header.alg);
+    // Keycloak signs with RS256; the token's own header does not choose the algorithm.
+    if header.alg != jsonwebtoken::Algorithm::RS256 {
+        return Err(refused("unexpected signing algorithm"));
+    }
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_issuer(&[m.issuer().as_str()]);
     validation.set_audience(&[state.config.oidc.client_id.as_str()]);
-    validation.set_required_spec_claims(&["iss", "aud", "iat"]);
+    // jsonwebtoken knows only exp/nbf/sub/iss/aud as required claims; iat and jti are checked below.
+    validation.set_required_spec_claims(&["iss", "aud"]);
     validation.leeway = CLOCK_SKEW.num_seconds().unsigned_abs();
     let claims = decode::<LogoutClaims>(token, &key, &validation).map_err(|e| refused(&e.to_string()))?.claims;
+    let now = chrono::Utc::now().timestamp();
+    let fresh = claims.iat.is_some_and(|iat| iat <= now + CLOCK_SKEW.num_seconds() && now - iat <= LOGIN_TTL_SECS as i64);
+    if !fresh || claims.jti.as_deref().is_none_or(str::is_empty) {
+        return Err(refused("logout token without a recent iat or a jti"));
+    }
     if claims.nonce.is_some() || !claims.events.as_ref().is_some_and(|e| e.contains_key(BACKCHANNEL_EVENT)) {
         return Err(refused("not a logout token"));
     }

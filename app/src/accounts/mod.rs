@@ -187,6 +187,12 @@ impl AccountForm {
     }
 
     pub fn from_pairs(pairs: &crate::error::Submitted) -> Self {
+        <Self as crate::ui::EchoedForm>::from_pairs(pairs)
+    }
+}
+
+impl crate::ui::EchoedForm for AccountForm {
+    fn from_pairs(pairs: &crate::error::Submitted) -> Self {
         let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
         AccountForm {
             name: get("name"),

@@ -10,7 +10,7 @@ use super::*;
 use crate::auth::CurrentUser;
 use crate::domain::{self, BusinessNumber};
 use crate::error::{AppError, FieldError};
-use crate::server::{audit, conflict, contains_pattern};
+use crate::server::{audit, conflict, contains_pattern, finish_page, Cursor};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -195,11 +195,8 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         AccountSort::CreatedDesc => ("a.created_at", false),
     };
     let is_text_key = key == "a.name";
-    let (cursor, backwards) = match (parse_cursor(&query.after), parse_cursor(&query.before)) {
-        (Some(c), _) => (Some(c), false),
-        (None, Some(c)) => (Some(c), true),
-        (None, None) => (None, false),
-    };
+    let cursor = Cursor::from_query(&query.after, &query.before);
+    let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
     // Walking backwards reverses the order; the rows are flipped back below.
     let forward = ascending != backwards;
 
@@ -240,15 +237,15 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
     if label_of(INDUSTRIES, query.industry.trim()).is_some() {
         qb.push("and a.industry = ").push_bind(query.industry.trim().to_string()).push(" ");
     }
-    if let Some((value, id)) = &cursor {
+    if let Some(c) = &cursor {
         qb.push("and (").push(key).push(", a.id) ").push(if forward { "> (" } else { "< (" });
         if is_text_key {
-            qb.push_bind(value.clone());
+            qb.push_bind(c.value.clone());
         } else {
-            let at = DateTime::parse_from_rfc3339(value).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
+            let at = DateTime::parse_from_rfc3339(&c.value).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
             qb.push_bind(at);
         }
-        qb.push(", ").push_bind(*id).push(") ");
+        qb.push(", ").push_bind(c.id).push(") ");
     }
     let dir = if forward { "asc" } else { "desc" };
     qb.push(format!("order by {key} {dir}, a.id {dir} limit "));
@@ -266,12 +263,8 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         contact_count: i64,
         sort_value: String,
     }
-    let mut rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    if backwards {
-        rows.reverse();
-    }
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
     let cursor_of = |r: &Row| {
         let value = if is_text_key {
             r.sort_value.clone()
@@ -279,16 +272,10 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
             let at = if key == "a.updated_at" { r.updated_at } else { r.created_at };
             at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         };
-        format!("{value}|{}", r.id)
+        Cursor::encode(&value, r.id)
     };
-    let (next, prev) = match (rows.first(), rows.last()) {
-        (Some(first), Some(last)) => {
-            let more_after = if backwards { cursor.is_some() } else { has_more };
-            let more_before = if backwards { has_more } else { cursor.is_some() };
-            (more_after.then(|| cursor_of(last)), more_before.then(|| cursor_of(first)))
-        }
-        _ => (None, None),
-    };
+    let next = rows.last().filter(|_| more_after).map(cursor_of);
+    let prev = rows.first().filter(|_| more_before).map(cursor_of);
     Ok(Page {
         rows: rows
             .into_iter()
@@ -305,11 +292,6 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         next,
         prev,
     })
-}
-
-fn parse_cursor(raw: &str) -> Option<(String, Uuid)> {
-    let (value, id) = raw.rsplit_once('|')?;
-    Some((value.to_string(), Uuid::parse_str(id).ok()?))
 }
 
 /// Maps a unique violation on the business number to its field message.

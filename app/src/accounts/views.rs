@@ -11,7 +11,7 @@ use crate::auth::UserRef;
 use crate::domain::check;
 use crate::error::AppError;
 use crate::i18n::{format_datetime, format_integer, Lang, T};
-use crate::ui::{field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::ui::{form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 fn code_options(list: &[(&str, T)], lang: Lang) -> Vec<(String, String)> {
     list.iter().map(|(c, t)| (c.to_string(), t.text(lang).to_string())).collect()
@@ -223,18 +223,6 @@ fn AccountFields(values: AccountForm, errors: Vec<crate::error::FieldError>, own
     }
 }
 
-/// Values and errors to show after a submit: the server's echo of the input
-/// when it refused it, otherwise the record's own values.
-fn form_state(result: Option<Result<impl Sized, AppError>>, initial: &AccountForm) -> (AccountForm, Vec<crate::error::FieldError>, Option<AppError>) {
-    match result {
-        Some(Err(err)) => (
-            err.submitted().map(AccountForm::from_pairs).unwrap_or_else(|| initial.clone()),
-            err.field_errors().to_vec(),
-            Some(err),
-        ),
-        _ => (initial.clone(), vec![], None),
-    }
-}
 
 #[component]
 pub fn AccountNewPage() -> impl IntoView {

@@ -87,6 +87,12 @@ impl ContactForm {
     }
 
     pub fn from_pairs(pairs: &crate::error::Submitted) -> Self {
+        <Self as crate::ui::EchoedForm>::from_pairs(pairs)
+    }
+}
+
+impl crate::ui::EchoedForm for ContactForm {
+    fn from_pairs(pairs: &crate::error::Submitted) -> Self {
         let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
         ContactForm {
             account_id: get("account_id"),

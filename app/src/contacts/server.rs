@@ -10,7 +10,7 @@ use crate::accounts::Page;
 use crate::auth::CurrentUser;
 use crate::domain;
 use crate::error::{AppError, FieldError};
-use crate::server::{audit, conflict, contains_pattern};
+use crate::server::{audit, conflict, contains_pattern, finish_page, Cursor};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -92,15 +92,8 @@ pub async fn for_account(pool: &PgPool, account_id: Uuid) -> Result<Vec<ContactR
 }
 
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Result<Page<ContactRow>, AppError> {
-    let parse = |raw: &str| {
-        let (v, id) = raw.rsplit_once('|')?;
-        Some((v.to_string(), Uuid::parse_str(id).ok()?))
-    };
-    let (cursor, backwards) = match (parse(&query.after), parse(&query.before)) {
-        (Some(c), _) => (Some(c), false),
-        (None, Some(c)) => (Some(c), true),
-        _ => (None, false),
-    };
+    let cursor = Cursor::from_query(&query.after, &query.before);
+    let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROW);
     if query.deleted && user.is_manager() {
         qb.push("where c.deleted_at is not null ");
@@ -115,20 +108,15 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
         qb.push(" or c.phone ilike ").push_bind(p.clone());
         qb.push(" or a.name ilike ").push_bind(p).push(") ");
     }
-    if let Some((name, id)) = &cursor {
+    if let Some(c) = &cursor {
         qb.push(if backwards { "and (c.name, c.id) < (" } else { "and (c.name, c.id) > (" });
-        qb.push_bind(name.clone()).push(", ").push_bind(*id).push(") ");
+        qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
     }
     qb.push(if backwards { "order by c.name desc, c.id desc limit " } else { "order by c.name, c.id limit " });
     qb.push_bind(PAGE_SIZE + 1);
-    let mut rows: Vec<RowRecord> = qb.build_query_as().fetch_all(pool).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    if backwards {
-        rows.reverse();
-    }
-    let cursor_of = |r: &RowRecord| format!("{}|{}", r.name, r.id);
-    let (more_after, more_before) = if backwards { (cursor.is_some(), has_more) } else { (has_more, cursor.is_some()) };
+    let rows: Vec<RowRecord> = qb.build_query_as().fetch_all(pool).await?;
+    let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
+    let cursor_of = |r: &RowRecord| Cursor::encode(&r.name, r.id);
     let next = rows.last().filter(|_| more_after).map(cursor_of);
     let prev = rows.first().filter(|_| more_before).map(cursor_of);
     Ok(Page { rows: rows.into_iter().map(ContactRow::from).collect(), next, prev })

@@ -10,7 +10,7 @@ use crate::accounts::api::get_account;
 use crate::domain::check;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_datetime, T};
-use crate::ui::{field_error, query_string, use_user, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::ui::{form_state, field_error, query_string, use_user, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 #[component]
 pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView {
@@ -116,16 +116,6 @@ fn ContactFields(values: ContactForm, errors: Vec<FieldError>) -> impl IntoView 
     }
 }
 
-fn form_state<O>(result: Option<Result<O, AppError>>, initial: &ContactForm) -> (ContactForm, Vec<FieldError>, Option<AppError>) {
-    match result {
-        Some(Err(err)) => (
-            err.submitted().map(ContactForm::from_pairs).unwrap_or_else(|| initial.clone()),
-            err.field_errors().to_vec(),
-            Some(err),
-        ),
-        _ => (initial.clone(), vec![], None),
-    }
-}
 
 #[component]
 pub fn ContactNewPage() -> impl IntoView {

@@ -196,6 +196,12 @@ impl DealForm {
     }
 
     pub fn from_pairs(pairs: &crate::error::Submitted) -> Self {
+        <Self as crate::ui::EchoedForm>::from_pairs(pairs)
+    }
+}
+
+impl crate::ui::EchoedForm for DealForm {
+    fn from_pairs(pairs: &crate::error::Submitted) -> Self {
         let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
         DealForm {
             name: get("name"),

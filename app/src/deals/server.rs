@@ -14,7 +14,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::domain::{self, Currency};
 use crate::error::{AppError, FieldError};
 use crate::i18n::T;
-use crate::server::{audit, conflict, contains_pattern};
+use crate::server::{audit, conflict, contains_pattern, finish_page, Cursor};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -276,15 +276,8 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DealD
 }
 
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Result<DealList, AppError> {
-    let parse = |raw: &str| {
-        let (v, id) = raw.rsplit_once('|')?;
-        Some((v.to_string(), Uuid::parse_str(id).ok()?))
-    };
-    let (cursor, backwards) = match (parse(&query.after), parse(&query.before)) {
-        (Some(c), _) => (Some(c), false),
-        (None, Some(c)) => (Some(c), true),
-        _ => (None, false),
-    };
+    let cursor = Cursor::from_query(&query.after, &query.before);
+    let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "select d.id, d.name, a.name as account_name, d.stage_id, d.amount, d.currency, d.probability,
                 d.expected_close_date, o.display_name as owner_name, d.updated_at
@@ -308,9 +301,9 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
     if let Ok(c) = Currency::parse(&query.currency) {
         qb.push("and d.currency = ").push_bind(c.code()).push(" ");
     }
-    if let Some((name, id)) = &cursor {
+    if let Some(c) = &cursor {
         qb.push(if backwards { "and (d.name, d.id) < (" } else { "and (d.name, d.id) > (" });
-        qb.push_bind(name.clone()).push(", ").push_bind(*id).push(") ");
+        qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
     }
     qb.push(if backwards { "order by d.name desc, d.id desc limit " } else { "order by d.name, d.id limit " });
     qb.push_bind(PAGE_SIZE + 1);
@@ -327,14 +320,9 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
         owner_name: String,
         updated_at: DateTime<Utc>,
     }
-    let mut rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    if backwards {
-        rows.reverse();
-    }
-    let cursor_of = |r: &Row| format!("{}|{}", r.name, r.id);
-    let (more_after, more_before) = if backwards { (cursor.is_some(), has_more) } else { (has_more, cursor.is_some()) };
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
+    let cursor_of = |r: &Row| Cursor::encode(&r.name, r.id);
     let next = rows.last().filter(|_| more_after).map(cursor_of);
     let prev = rows.first().filter(|_| more_before).map(cursor_of);
     Ok(DealList {

@@ -10,7 +10,7 @@ use crate::auth::api::list_owners;
 use crate::domain::{check, Currency};
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_money, Lang, T};
-use crate::ui::{field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::ui::{form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 pub fn stage_name(stages: &[StageInfo], id: &str, lang: Lang) -> String {
     stages.iter().find(|s| s.id == id).map(|s| s.name(lang).to_string()).unwrap_or_else(|| id.to_string())
@@ -178,16 +178,6 @@ fn DealFields(values: DealForm, errors: Vec<FieldError>, stages: Vec<StageInfo>,
     }
 }
 
-fn form_state<O>(result: Option<Result<O, AppError>>, initial: &DealForm) -> (DealForm, Vec<FieldError>, Option<AppError>) {
-    match result {
-        Some(Err(err)) => (
-            err.submitted().map(DealForm::from_pairs).unwrap_or_else(|| initial.clone()),
-            err.field_errors().to_vec(),
-            Some(err),
-        ),
-        _ => (initial.clone(), vec![], None),
-    }
-}
 
 #[component]
 pub fn DealNewPage() -> impl IntoView {
