@@ -210,3 +210,65 @@ export async function accountsOwnedBy(page: Page, ownerName: string) {
 export function apiHeaders(origin = new URL(BASE_URL).origin): Record<string, string> {
   return { Origin: origin, Accept: 'application/json' };
 }
+
+// ---------------------------------------------------------------- deals
+
+/** Pipeline stages in board order, with their Korean names and default probabilities (migrations/…_deals.sql). */
+export const STAGES = {
+  lead: { name: '리드', probability: 10 },
+  qualified: { name: '자격확인', probability: 20 },
+  proposal: { name: '제안', probability: 40 },
+  negotiation: { name: '협상', probability: 70 },
+  won: { name: '수주', probability: 100 },
+  lost: { name: '실주', probability: 0 },
+} as const;
+export type StageId = keyof typeof STAGES;
+
+/** A date `offsetDays` from today (the browser's local calendar), as the date input wants it: "2026-11-24". */
+export function isoDate(offsetDays = 0): string {
+  const d = new Date();
+  d.setDate(d.getDate() + offsetDays);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The deal form's own submit button. */
+export function dealSubmit(page: Page) {
+  return page.locator('[data-testid=deal-form] button[type=submit]');
+}
+
+/** The deal's id from a detail or edit URL. */
+export function dealIdFrom(url: string): string {
+  const m = /\/deals\/([0-9a-f-]{36})/.exec(url);
+  if (!m) throw new Error(`no deal id in ${url}`);
+  return m[1];
+}
+
+export interface NewDeal {
+  accountId: string;
+  name: string;
+  stage?: StageId;
+  /** Empty (the default) leaves the amount blank. */
+  amount?: string;
+  currency?: 'KRW' | 'USD';
+  closeDate?: string;
+  /** Display name of the owner (managers only; others own what they create). */
+  owner?: string;
+}
+
+/** Creates a deal through /deals/new?account=… and returns its id (the page ends on the new deal). */
+export async function createDeal(page: Page, deal: NewDeal): Promise<string> {
+  await open(page, `/deals/new?account=${deal.accountId}`);
+  const form = page.getByTestId('deal-form');
+  await form.locator('#f-name').fill(deal.name);
+  await form.locator('#f-stage_id').selectOption(deal.stage ?? 'lead');
+  await form.locator('#f-amount').fill(deal.amount ?? '');
+  await form.locator('#f-currency').selectOption(deal.currency ?? 'KRW');
+  if (deal.closeDate !== undefined) await form.locator('#f-expected_close_date').fill(deal.closeDate);
+  if (deal.owner !== undefined) await form.locator('#f-owner_id').selectOption({ label: deal.owner });
+  await dealSubmit(page).click();
+  await page.waitForURL((url) => onApp(/^\/deals\/[0-9a-f-]{36}$/)(url) && url.searchParams.get('notice') === 'created');
+  await ready(page);
+  await expect(page.getByTestId('deal-name')).toHaveText(deal.name);
+  return dealIdFrom(page.url());
+}

@@ -339,9 +339,10 @@ pub fn AccountPage() -> impl IntoView {
     let delete = ServerAction::<DeleteAccount>::new();
     let restore = ServerAction::<RestoreAccount>::new();
     // Reloaded after a delete or restore: the redirect stays on the same route.
+    let timeline = crate::activities::views::TimelineActions::new();
     let detail = Resource::new(
-        move || (id(), delete.version().get(), restore.version().get()),
-        |(id, _, _)| get_account(id),
+        move || (id(), delete.version().get(), restore.version().get(), timeline.version()),
+        |(id, _, _, _)| get_account(id),
     );
     let user = use_user();
     let action_error = move || {
@@ -362,7 +363,7 @@ pub fn AccountPage() -> impl IntoView {
                     // Any writer may open a deal on a live account (they will own it).
                     Ok(d) => {
                         let can_write = can_write && d.account.deleted_at.is_none();
-                        view! { <AccountView d delete restore can_write /> }.into_any()
+                        view! { <AccountView d delete restore timeline can_write /> }.into_any()
                     }
                 }
             })}
@@ -371,7 +372,7 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountView(d: AccountDetail, delete: ServerAction<DeleteAccount>, restore: ServerAction<RestoreAccount>, can_write: bool) -> impl IntoView {
+fn AccountView(timeline: crate::activities::views::TimelineActions, d: AccountDetail, delete: ServerAction<DeleteAccount>, restore: ServerAction<RestoreAccount>, can_write: bool) -> impl IntoView {
     let lang = crate::lang();
     let a = d.account;
     let id = a.id.to_string();
@@ -437,7 +438,7 @@ fn AccountView(d: AccountDetail, delete: ServerAction<DeleteAccount>, restore: S
                 view! { <crate::deals::views::DealTable rows=d.deals stages=d.stages /> }.into_any()
             }}
         </section>
-        <crate::activities::views::Timeline target="account" target_id=id.clone() activities=d.activities can_add=d.can.edit />
+        <crate::activities::views::Timeline target="account" target_id=id.clone() activities=d.activities can_add=d.can.edit actions=timeline />
         <section>
             <h2>{T::History.text(lang)}</h2>
             <HistoryTable entries=d.history />

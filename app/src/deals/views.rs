@@ -299,9 +299,10 @@ pub fn DealPage() -> impl IntoView {
     let delete = ServerAction::<DeleteDeal>::new();
     let restore = ServerAction::<RestoreDeal>::new();
     // Reloaded after a delete or restore: the redirect stays on the same route.
+    let timeline = crate::activities::views::TimelineActions::new();
     let detail = Resource::new(
-        move || (id(), delete.version().get(), restore.version().get()),
-        |(id, _, _)| get_deal(id),
+        move || (id(), delete.version().get(), restore.version().get(), timeline.version()),
+        |(id, _, _, _)| get_deal(id),
     );
     let action_error = move || match (delete.value().get(), restore.value().get()) {
         (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
@@ -314,7 +315,7 @@ pub fn DealPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(d) => view! { <DealView d delete restore /> }.into_any(),
+                    Ok(d) => view! { <DealView d delete restore timeline /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -322,7 +323,7 @@ pub fn DealPage() -> impl IntoView {
 }
 
 #[component]
-fn DealView(d: DealDetail, delete: ServerAction<DeleteDeal>, restore: ServerAction<RestoreDeal>) -> impl IntoView {
+fn DealView(timeline: crate::activities::views::TimelineActions, d: DealDetail, delete: ServerAction<DeleteDeal>, restore: ServerAction<RestoreDeal>) -> impl IntoView {
     let lang = crate::lang();
     let deal = d.deal;
     let id = deal.id.to_string();
@@ -385,7 +386,7 @@ fn DealView(d: DealDetail, delete: ServerAction<DeleteDeal>, restore: ServerActi
                 <tbody>{spans}</tbody>
             </table>
         </section>
-        <crate::activities::views::Timeline target="deal" target_id=id.clone() activities=d.activities can_add=d.can_edit />
+        <crate::activities::views::Timeline target="deal" target_id=id.clone() activities=d.activities can_add=d.can_edit actions=timeline />
         <section>
             <h2>{T::History.text(lang)}</h2>
             <HistoryTable entries=d.history />
