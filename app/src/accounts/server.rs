@@ -200,21 +200,67 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
     // Walking backwards reverses the order; the rows are flipped back below.
     let forward = ascending != backwards;
 
+    let dir = if forward { "asc" } else { "desc" };
+    let deleted = query.deleted && user.is_manager();
+    let owner = Uuid::parse_str(query.owner.trim()).ok();
+    let industry = label_of(INDUSTRIES, query.industry.trim()).map(|_| query.industry.trim().to_string());
+    // Filters and the keyset condition, the same for the plain list and for
+    // every search branch.
+    let push_filters = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(if deleted { "a.deleted_at is not null " } else { "a.deleted_at is null " });
+        if let Some(owner) = owner {
+            qb.push("and a.owner_id = ").push_bind(owner).push(" ");
+        }
+        if let Some(industry) = &industry {
+            qb.push("and a.industry = ").push_bind(industry.clone()).push(" ");
+        }
+        if let Some(c) = &cursor {
+            qb.push("and (").push(key).push(", a.id) ").push(if forward { "> (" } else { "< (" });
+            if is_text_key {
+                qb.push_bind(c.value.clone());
+            } else {
+                let at = DateTime::parse_from_rfc3339(&c.value).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
+                qb.push_bind(at);
+            }
+            qb.push(", ").push_bind(c.id).push(") ");
+        }
+    };
+    let order = format!("order by {key} {dir}, a.id {dir} limit {}", PAGE_SIZE + 1);
+
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
     let search = query.q.trim();
     if !search.is_empty() {
+        // Each way of matching returns at most one page in list order, so a
+        // common word walks the sort index and stops, while a rare one uses
+        // its text index; only the page's rows are then joined and counted.
         let pattern = contains_pattern(search);
-        let digits: String = search.chars().filter(|c| c.is_ascii_digit()).collect();
-        // Materialised first so each branch uses its own trigram index.
-        qb.push("with hits as materialized (select id from accounts where name ilike ");
-        qb.push_bind(pattern.clone());
-        if digits.len() >= 3 && search.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ') {
-            qb.push(" union select id from accounts where business_number like ");
-            qb.push_bind(format!("%{digits}%"));
+        let two_chars = search.chars().count() == 2;
+        qb.push("with hits as ((select a.id, ").push(key).push(" as k from accounts a where a.name ilike ");
+        qb.push_bind(pattern.clone()).push(" ");
+        if two_chars {
+            qb.push("and name_bigrams(a.name) @> name_bigrams(").push_bind(search.to_string()).push(") ");
         }
-        qb.push(" union select account_id from contacts where deleted_at is null and name ilike ");
-        qb.push_bind(pattern);
-        qb.push(") ");
+        qb.push("and ");
+        push_filters(&mut qb);
+        qb.push(&order).push(")");
+        let digits: String = search.chars().filter(|c| c.is_ascii_digit()).collect();
+        if digits.len() >= 3 && search.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ') {
+            qb.push(" union (select a.id, ").push(key).push(" as k from accounts a where a.business_number like ");
+            qb.push_bind(format!("%{digits}%")).push(" and ");
+            push_filters(&mut qb);
+            qb.push(&order).push(")");
+        }
+        qb.push(" union (select a.id, ").push(key).push(" as k from contacts c join accounts a on a.id = c.account_id ");
+        qb.push("where c.deleted_at is null and c.name ilike ").push_bind(pattern).push(" ");
+        if two_chars {
+            qb.push("and name_bigrams(c.name) @> name_bigrams(").push_bind(search.to_string()).push(") ");
+        }
+        qb.push("and ");
+        push_filters(&mut qb);
+        qb.push(&order).push(format!(
+            ")), page as (select id, k from hits order by k {dir}, id {dir} limit {}) ",
+            PAGE_SIZE + 1
+        ));
     }
     qb.push(
         "select a.id, a.name, a.business_number, a.industry, o.display_name as owner_name, a.updated_at, a.created_at,
@@ -223,33 +269,13 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
     );
     qb.push(if is_text_key { key } else { "''" });
     qb.push("::text as sort_value from accounts a join users o on o.id = a.owner_id ");
-    if !search.is_empty() {
-        qb.push("join hits h on h.id = a.id ");
-    }
-    if query.deleted && user.is_manager() {
-        qb.push("where a.deleted_at is not null ");
+    if search.is_empty() {
+        qb.push("where ");
+        push_filters(&mut qb);
+        qb.push(&order);
     } else {
-        qb.push("where a.deleted_at is null ");
+        qb.push(format!("join page p on p.id = a.id order by p.k {dir}, p.id {dir}"));
     }
-    if let Ok(owner) = Uuid::parse_str(query.owner.trim()) {
-        qb.push("and a.owner_id = ").push_bind(owner).push(" ");
-    }
-    if label_of(INDUSTRIES, query.industry.trim()).is_some() {
-        qb.push("and a.industry = ").push_bind(query.industry.trim().to_string()).push(" ");
-    }
-    if let Some(c) = &cursor {
-        qb.push("and (").push(key).push(", a.id) ").push(if forward { "> (" } else { "< (" });
-        if is_text_key {
-            qb.push_bind(c.value.clone());
-        } else {
-            let at = DateTime::parse_from_rfc3339(&c.value).map(|d| d.with_timezone(&Utc)).unwrap_or_default();
-            qb.push_bind(at);
-        }
-        qb.push(", ").push_bind(c.id).push(") ");
-    }
-    let dir = if forward { "asc" } else { "desc" };
-    qb.push(format!("order by {key} {dir}, a.id {dir} limit "));
-    qb.push_bind(PAGE_SIZE + 1);
 
     #[derive(sqlx::FromRow)]
     struct Row {
