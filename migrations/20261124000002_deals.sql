@@ -47,7 +47,7 @@ create index deals_name_id on deals(name, id) where deleted_at is null;
 create index deals_owner_name_id on deals(owner_id, name, id) where deleted_at is null;
 create index deals_updated_id on deals(updated_at, id) where deleted_at is null;
 create index deals_account on deals(account_id) where deleted_at is null;
--- The board: per stage, newest expected close first, optionally per owner.
+-- The board: per stage, soonest expected close first, optionally per owner.
 create index deals_board on deals(stage_id, expected_close_date, id) where deleted_at is null;
 create index deals_board_owner on deals(owner_id, stage_id, expected_close_date, id) where deleted_at is null;
 create index deals_name_trgm on deals using gin (name gin_trgm_ops);
