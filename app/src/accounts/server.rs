@@ -235,8 +235,11 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         // its text index; only the page's rows are then joined and counted.
         let pattern = contains_pattern(search);
         let two_chars = search.chars().count() == 2;
-        qb.push("with hits as ((select a.id, ").push(key).push(" as k from accounts a where a.name ilike ");
-        qb.push_bind(pattern.clone()).push(" ");
+        // For two characters the trigram index matches every row: the match is
+        // written so only the bigram index can serve it (ILIKE then rechecks).
+        let (account_name, contact_name) = if two_chars { ("(a.name || '')", "(c.name || '')") } else { ("a.name", "c.name") };
+        qb.push("with hits as ((select a.id, ").push(key).push(" as k from accounts a where ");
+        qb.push(account_name).push(" ilike ").push_bind(pattern.clone()).push(" ");
         if two_chars {
             qb.push("and name_bigrams(a.name) @> name_bigrams(").push_bind(search.to_string()).push(") ");
         }
@@ -251,7 +254,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
             qb.push(&order).push(")");
         }
         qb.push(" union (select a.id, ").push(key).push(" as k from contacts c join accounts a on a.id = c.account_id ");
-        qb.push("where c.deleted_at is null and c.name ilike ").push_bind(pattern).push(" ");
+        qb.push("where c.deleted_at is null and ").push(contact_name).push(" ilike ").push_bind(pattern).push(" ");
         if two_chars {
             qb.push("and name_bigrams(c.name) @> name_bigrams(").push_bind(search.to_string()).push(") ");
         }
