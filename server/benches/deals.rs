@@ -26,7 +26,6 @@
 
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::auth::{CurrentUser, Role};
@@ -37,8 +36,12 @@ use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+
+mod support;
+use support::{ensure_database, install_notice_capture, number_prefix, pad, push_row, BoxError, Notices};
 
 const TARGET_DEALS: i64 = 1_000_000;
 const TARGET_ACCOUNTS: i64 = 2_000;
@@ -51,7 +54,6 @@ const BOARD_TARGET_P95_MS: f64 = 100.0;
 const LIST_TARGET_P95_MS: f64 = 20.0;
 const SEED: u64 = 20_261_125;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     // `cargo bench` passes --bench; `cargo test --benches` does not: then this is no test.
@@ -263,12 +265,6 @@ async fn cases(pool: &PgPool, users: &Users) -> Result<Vec<Case>, BoxError> {
     ])
 }
 
-/// Left-aligns `text` in `width` terminal columns (Hangul takes two).
-fn pad(text: &str, width: usize) -> String {
-    let wide = |c: char| matches!(c as u32, 0x1100..=0x115F | 0x3130..=0x318F | 0xAC00..=0xD7A3);
-    let used: usize = text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum();
-    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
-}
 
 struct Stats {
     rows: usize,
@@ -297,54 +293,7 @@ async fn measure(pool: &PgPool, call: &Call) -> Result<Stats, BoxError> {
 
 // ------------------------------------------------------------------ EXPLAIN
 
-type Notices = Arc<Mutex<Vec<String>>>;
 
-/// Collects the server notices sqlx reports (auto_explain sends plans as notices).
-fn install_notice_capture() -> Notices {
-    use tracing::field::{Field, Visit};
-    use tracing::subscriber::Interest;
-    use tracing::{Event, Metadata, Subscriber};
-    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-
-    const TARGET: &str = "sqlx::postgres::notice";
-    struct Capture(Notices);
-    impl<S: Subscriber> Layer<S> for Capture {
-        fn register_callsite(&self, m: &'static Metadata<'static>) -> Interest {
-            if m.target() == TARGET {
-                Interest::always()
-            } else {
-                Interest::never()
-            }
-        }
-        fn enabled(&self, m: &Metadata<'_>, _: Context<'_, S>) -> bool {
-            m.target() == TARGET
-        }
-        fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-            struct Message(Option<String>);
-            impl Visit for Message {
-                fn record_str(&mut self, f: &Field, v: &str) {
-                    if f.name() == "message" {
-                        self.0 = Some(v.to_string());
-                    }
-                }
-                fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
-                    if f.name() == "message" && self.0.is_none() {
-                        self.0 = Some(format!("{v:?}"));
-                    }
-                }
-            }
-            let mut m = Message(None);
-            event.record(&mut m);
-            if let Some(text) = m.0 {
-                self.0.lock().expect("notice lock").push(text);
-            }
-        }
-    }
-    let notices = Notices::default();
-    let subscriber = tracing_subscriber::registry().with(Capture(notices.clone()));
-    tracing::subscriber::set_global_default(subscriber).expect("tracing subscriber");
-    notices
-}
 
 /// Runs the call once more on the same connection (same prepared statements and
 /// plan cache as the timed calls) with auto_explain logging every plan to us.
@@ -439,23 +388,6 @@ async fn print_environment(pool: &PgPool, load: &str) -> Result<(), BoxError> {
 
 // ------------------------------------------------------------------ database and users
 
-async fn ensure_database(options: &PgConnectOptions) -> Result<(), BoxError> {
-    let name = options.get_database().ok_or("BENCH_DATABASE_URL names no database")?.to_string();
-    let mut conn = PgConnection::connect_with(&options.clone().database("postgres")).await?;
-    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-    if std::env::var("BENCH_RESET").is_ok_and(|v| v == "1") {
-        println!("BENCH_RESET=1: dropping database {name}");
-        sqlx::raw_sql(&format!("drop database if exists {quoted} with (force)")).execute(&mut conn).await?;
-    }
-    let exists: Option<(i32,)> =
-        sqlx::query_as("select 1 from pg_database where datname = $1").bind(&name).fetch_optional(&mut conn).await?;
-    if exists.is_none() {
-        println!("creating database {name}");
-        sqlx::raw_sql(&format!("create database {quoted}")).execute(&mut conn).await?;
-    }
-    conn.close().await?;
-    Ok(())
-}
 
 struct Users {
     /// All eight deal owners: the seven reps, then the manager.
@@ -707,11 +639,6 @@ fn brand_of(name: &str) -> String {
     bare.split_whitespace().next().unwrap_or(name).to_string()
 }
 
-/// Spreads account numbers over the real 101..999 tax-office prefixes; a bijection
-/// on 0..900,000,000 (7919 is coprime to it), so every account gets its own number.
-fn number_prefix(i: u32) -> u32 {
-    100_000_000 + ((i as u64 * 7919) % 900_000_000) as u32
-}
 
 /// Rows are sent to COPY in chunks of about this many bytes.
 const CHUNK: usize = 1 << 20;
@@ -746,29 +673,6 @@ async fn copy_deals(
     Ok(copy.finish().await?)
 }
 
-/// One line of COPY text format: tab-separated, `\N` for null, backslash escapes.
-fn push_row(buf: &mut String, fields: &[Option<String>]) {
-    for (n, field) in fields.iter().enumerate() {
-        if n > 0 {
-            buf.push('\t');
-        }
-        match field {
-            None => buf.push_str("\\N"),
-            Some(text) => {
-                for c in text.chars() {
-                    match c {
-                        '\\' => buf.push_str("\\\\"),
-                        '\t' => buf.push_str("\\t"),
-                        '\n' => buf.push_str("\\n"),
-                        '\r' => buf.push_str("\\r"),
-                        c => buf.push(c),
-                    }
-                }
-            }
-        }
-    }
-    buf.push('\n');
-}
 
 // ------------------------------------------------------------------ realistic data
 
