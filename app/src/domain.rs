@@ -233,6 +233,10 @@ mod tests {
         assert_eq!(parse_date("2022.12.31"), Ok(day));
         assert_eq!(parse_date("2022/12/31"), Ok(day));
         assert_eq!(parse_date("2022-02-30"), Err(T::InvalidDate));
+        assert_eq!(parse_date("2022-1-5"), Ok(chrono::NaiveDate::from_ymd_opt(2022, 1, 5)));
+        assert_eq!(parse_date("22-12-31"), Err(T::InvalidDate));
+        assert_eq!(parse_date("2022-12-31-1"), Err(T::InvalidDate));
+        assert_eq!(parse_date("2022-+1-05"), Err(T::InvalidDate));
     }
 
     #[test]
@@ -337,7 +341,20 @@ pub fn parse_date(input: &str) -> Result<Option<chrono::NaiveDate>, T> {
         return Ok(None);
     }
     let normalized = v.replace(['.', '/'], "-").replace(' ', "");
-    chrono::NaiveDate::parse_from_str(&normalized, "%Y-%m-%d").map(Some).map_err(|_| T::InvalidDate)
+    // Parsed by hand: chrono's format parser is heavy in the browser bundle.
+    let parts: Vec<&str> = normalized.split('-').collect();
+    let number = |p: &str, max_len: usize| {
+        (!p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse::<u32>().ok()).flatten()
+    };
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 => match (number(y, 4), number(m, 2), number(d, 2)) {
+            (Some(y), Some(m), Some(d)) => {
+                chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(Some).ok_or(T::InvalidDate)
+            }
+            _ => Err(T::InvalidDate),
+        },
+        _ => Err(T::InvalidDate),
+    }
 }
 
 /// Browser-side checks for form fields, mirroring the server's parsing.

@@ -281,18 +281,25 @@ pub fn seoul_today() -> NaiveDate {
     Utc::now().with_timezone(&kst()).date_naive()
 }
 
+/// Dates are written out by hand: chrono's strftime engine would add its
+/// whole format parser to the browser bundle.
+const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 pub fn format_datetime(at: DateTime<Utc>, lang: Lang) -> String {
+    use chrono::Timelike;
     let local = at.with_timezone(&kst());
-    match lang {
-        Lang::Ko => local.format("%Y. %-m. %-d. %H:%M").to_string(),
-        Lang::En => local.format("%b %-d, %Y, %H:%M").to_string(),
-    }
+    let sep = match lang {
+        Lang::Ko => " ",
+        Lang::En => ", ",
+    };
+    format!("{}{sep}{:02}:{:02}", format_date(local.date_naive(), lang), local.hour(), local.minute())
 }
 
 pub fn format_date(d: NaiveDate, lang: Lang) -> String {
+    use chrono::Datelike;
     match lang {
-        Lang::Ko => d.format("%Y. %-m. %-d.").to_string(),
-        Lang::En => d.format("%b %-d, %Y").to_string(),
+        Lang::Ko => format!("{}. {}. {}.", d.year(), d.month(), d.day()),
+        Lang::En => format!("{} {}, {}", MONTHS_EN[d.month0() as usize], d.day(), d.year()),
     }
 }
 
