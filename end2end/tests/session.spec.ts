@@ -8,6 +8,31 @@ import path from 'node:path';
 
 import { BASE_URL, BASE_URL_2, KEYCLOAK_URL, expect, onApp, signIn, test } from './helpers';
 
+// Keycloak ends a user's sessions (an administrator, or a sign-out in another
+// application): its back-channel call must end the SalesOps session as well.
+test('a session ended in Keycloak ends the SalesOps session (back-channel logout)', async ({ page, request }) => {
+  await signIn(page, 'choi.yuna');
+  await expect(page.getByTestId('current-user')).toContainText('최유나');
+
+  // The admin console's "sign out all sessions" for this user, through Keycloak's admin API.
+  const token = await request.post(`${KEYCLOAK_URL}/realms/master/protocol/openid-connect/token`, {
+    form: { grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: 'admin' },
+  });
+  expect(token.ok()).toBe(true);
+  const auth = { Authorization: `Bearer ${(await token.json()).access_token}` };
+  const users = await request.get(`${KEYCLOAK_URL}/admin/realms/salesops/users?username=choi.yuna&exact=true`, {
+    headers: auth,
+  });
+  const [user] = await users.json();
+  const logout = await request.post(`${KEYCLOAK_URL}/admin/realms/salesops/users/${user.id}/logout`, { headers: auth });
+  expect(logout.status()).toBe(204);
+
+  // The next page load is no longer signed in: back to Keycloak, which asks for the password.
+  await page.goto('/accounts');
+  await expect(page.locator('#password')).toBeVisible();
+  expect(page.url().startsWith(KEYCLOAK_URL)).toBe(true);
+});
+
 test('signing out ends the Keycloak session too: the password is asked again', async ({ page, request }) => {
   await signIn(page, 'lee.seoyeon');
   const session = (await page.context().cookies(BASE_URL)).find((c) => c.name === 'salesops_session');
