@@ -158,6 +158,43 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
     view! { <p class="error-box" role="alert">{error.message(lang)}</p> }
 }
 
+/// The owner filter of a list's GET form ("all owners" first).
+#[component]
+pub fn OwnerFilter(owners: Vec<crate::auth::UserRef>, selected: String) -> impl IntoView {
+    let lang = crate::lang();
+    view! {
+        <select name="owner" aria-label=T::Owner.text(lang)>
+            <option value="">{T::AllOwners.text(lang)}</option>
+            {owners
+                .into_iter()
+                .map(|o| {
+                    let id = o.id.to_string();
+                    let is_selected = id == selected;
+                    view! { <option value=id selected=is_selected>{o.display_name}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+/// The currency filter of a list's GET form ("all currencies" first).
+#[component]
+pub fn CurrencyFilter(selected: String) -> impl IntoView {
+    let lang = crate::lang();
+    view! {
+        <select name="currency" aria-label=T::Currency.text(lang)>
+            <option value="">{T::AllCurrencies.text(lang)}</option>
+            {crate::domain::Currency::ALL
+                .iter()
+                .map(|c| {
+                    let is_selected = c.code() == selected;
+                    view! { <option value=c.code() selected=is_selected>{c.code()}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
 /// A page whose record could not be loaded: the message, and on the server the
 /// matching HTTP status (404 for a missing record, not 200 with an error box).
 #[component]

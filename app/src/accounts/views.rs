@@ -85,17 +85,7 @@ fn AccountFilters(q: AccountQuery, owners: Vec<UserRef>, is_manager: bool) -> im
                 placeholder=T::SearchPlaceholderAccounts.text(lang)
                 aria-label=T::Search.text(lang)
             />
-            <select name="owner" aria-label=T::Owner.text(lang)>
-                <option value="">{T::AllOwners.text(lang)}</option>
-                {owners
-                    .into_iter()
-                    .map(|o| {
-                        let id = o.id.to_string();
-                        let selected = id == q.owner;
-                        view! { <option value=id selected=selected>{o.display_name}</option> }
-                    })
-                    .collect_view()}
-            </select>
+            <crate::ui::OwnerFilter owners selected=q.owner.clone() />
             <select name="industry" aria-label=T::Industry.text(lang)>
                 <option value="">{T::AllIndustries.text(lang)}</option>
                 {INDUSTRIES

@@ -12,7 +12,6 @@ use super::api::{get_board, MoveDeal};
 use super::views::money;
 use super::*;
 use crate::auth::api::list_owners;
-use crate::domain::Currency;
 use crate::i18n::{format_date, format_integer, T};
 use crate::ui::{query_string, ErrorBox, LoadError, Notice};
 
@@ -55,27 +54,14 @@ pub fn PipelinePage() -> impl IntoView {
                 let result = board.await;
                 view! {
                     <Form method="GET" action="/pipeline" attr:class="filters" attr:role="search">
-                        <select name="owner" aria-label=T::Owner.text(lang)>
-                            <option value="">{T::AllOwners.text(lang)}</option>
-                            {owners.into_iter().map(|o| {
-                                let id = o.id.to_string();
-                                let selected = id == f.owner;
-                                view! { <option value=id selected=selected>{o.display_name}</option> }
-                            }).collect_view()}
-                        </select>
+                        <crate::ui::OwnerFilter owners selected=f.owner.clone() />
                         <select name="period" aria-label=T::ClosePeriod.text(lang)>
                             {PERIODS.iter().map(|(code, label)| {
                                 let selected = *code == f.period;
                                 view! { <option value=*code selected=selected>{label.text(lang)}</option> }
                             }).collect_view()}
                         </select>
-                        <select name="currency" aria-label=T::Currency.text(lang)>
-                            <option value="">{T::AllCurrencies.text(lang)}</option>
-                            {Currency::ALL.iter().map(|c| {
-                                let selected = c.code() == f.currency;
-                                view! { <option value=c.code() selected=selected>{c.code()}</option> }
-                            }).collect_view()}
-                        </select>
+                        <crate::ui::CurrencyFilter selected=f.currency.clone() />
                         <button type="submit">{T::Filter.text(lang)}</button>
                     </Form>
                     {match result {

@@ -66,14 +66,7 @@ pub fn DealsPage() -> impl IntoView {
                 view! {
                     <Form method="GET" action="/deals" attr:class="filters" attr:role="search">
                         <input type="search" name="q" value=f.q.clone() aria-label=T::Search.text(lang) placeholder=T::DealName.text(lang) />
-                        <select name="owner" aria-label=T::Owner.text(lang)>
-                            <option value="">{T::AllOwners.text(lang)}</option>
-                            {owners.into_iter().map(|o| {
-                                let id = o.id.to_string();
-                                let selected = id == f.owner;
-                                view! { <option value=id selected=selected>{o.display_name}</option> }
-                            }).collect_view()}
-                        </select>
+                        <crate::ui::OwnerFilter owners selected=f.owner.clone() />
                         <select name="stage" aria-label=T::Stage.text(lang)>
                             <option value="">{T::AllStages.text(lang)}</option>
                             {stages.iter().map(|s| {
@@ -81,13 +74,7 @@ pub fn DealsPage() -> impl IntoView {
                                 view! { <option value=s.id.clone() selected=selected>{s.name(lang).to_string()}</option> }
                             }).collect_view()}
                         </select>
-                        <select name="currency" aria-label=T::Currency.text(lang)>
-                            <option value="">{T::AllCurrencies.text(lang)}</option>
-                            {Currency::ALL.iter().map(|c| {
-                                let selected = c.code() == f.currency;
-                                view! { <option value=c.code() selected=selected>{c.code()}</option> }
-                            }).collect_view()}
-                        </select>
+                        <crate::ui::CurrencyFilter selected=f.currency.clone() />
                         <input type="hidden" name="account" value=f.account.clone() />
                         <button type="submit">{T::Search.text(lang)}</button>
                     </Form>
