@@ -67,7 +67,7 @@ step() {
 rust_tests() { cargo test -p app -p server "$@" 2>&1 | tee "$LOG_DIR/cargo-test.log"; }
 
 # Not given DATABASE_URL: sqlx's compile-time checks must not see the test cluster.
-build() { cargo leptos build 2>&1 | tee "$LOG_DIR/leptos-build.log"; }
+build() { cargo leptos build --split 2>&1 | tee "$LOG_DIR/leptos-build.log"; }
 
 e2e_db_url() { echo "${TEST_DATABASE_URL%/*}/salesops_e2e"; }
 

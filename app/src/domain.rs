@@ -240,6 +240,26 @@ mod tests {
     }
 
     #[test]
+    fn dates_and_instants_keep_their_value_on_the_wire() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Wire {
+            #[serde(with = "iso_date_option")]
+            close: Option<chrono::NaiveDate>,
+            #[serde(with = "iso_date_option")]
+            open: Option<chrono::NaiveDate>,
+            #[serde(with = "chrono::serde::ts_microseconds")]
+            at: chrono::DateTime<chrono::Utc>,
+        }
+        let at = chrono::DateTime::from_timestamp_micros(1_795_000_000_123_456).expect("instant");
+        let wire = Wire { close: chrono::NaiveDate::from_ymd_opt(2026, 12, 31), open: None, at };
+        let json = serde_json::to_string(&wire).expect("encode");
+        assert_eq!(json, r#"{"close":"2026-12-31","open":null,"at":1795000000123456}"#);
+        assert_eq!(serde_json::from_str::<Wire>(&json).expect("decode"), wire);
+        let bad = r#"{"close":"2026-02-30","open":null,"at":0}"#;
+        assert!(serde_json::from_str::<Wire>(bad).is_err());
+    }
+
+    #[test]
     fn website_gets_a_scheme() {
         assert_eq!(parse_website("gurum.co.kr"), Ok(Some("https://gurum.co.kr".into())));
         assert_eq!(parse_website("javascript://x"), Err(T::InvalidWebsite));
@@ -354,6 +374,28 @@ pub fn parse_date(input: &str) -> Result<Option<chrono::NaiveDate>, T> {
             _ => Err(T::InvalidDate),
         },
         _ => Err(T::InvalidDate),
+    }
+}
+
+/// Optional dates on the wire as "2026-12-31", read with `parse_date` rather
+/// than chrono's `FromStr`, whose format parser would otherwise be compiled
+/// into the browser bundle.
+pub mod iso_date_option {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(d) => serializer.serialize_some(&format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            Some(text) => super::parse_date(&text).map_err(|_| serde::de::Error::custom("invalid date")),
+            None => Ok(None),
+        }
     }
 }
 

@@ -29,7 +29,12 @@ pub enum AppError {
     #[error("validation failed")]
     Validation { fields: Vec<FieldError>, submitted: Submitted },
     #[error("stale version")]
-    Conflict { changed_by: String, changed_at: DateTime<Utc>, submitted: Submitted },
+    Conflict {
+        changed_by: String,
+        #[serde(with = "chrono::serde::ts_microseconds")]
+        changed_at: DateTime<Utc>,
+        submitted: Submitted,
+    },
     #[error("bad request")]
     BadRequest,
     /// Details are logged on the server and never sent.

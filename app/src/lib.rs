@@ -10,6 +10,7 @@ pub mod deals;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;
@@ -17,10 +18,7 @@ pub mod ui;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::{
-    components::{Redirect, Route, Router, Routes},
-    path, SsrMode,
-};
+use leptos_router::components::Router;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::{Lang, T};
@@ -29,6 +27,7 @@ use crate::i18n::{Lang, T};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub action: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub at: DateTime<Utc>,
     pub actor: String,
     pub changes: Vec<FieldChange>,
@@ -75,22 +74,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <ui::Header />
             <main class="page">
-                <Routes fallback=move || view! { <p class="empty">{T::NotFoundPage.text(lang)}</p> }>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/accounts" /> } />
-                    <Route path=path!("/accounts") view=accounts::views::AccountsPage ssr=SsrMode::Async />
-                    <Route path=path!("/accounts/new") view=accounts::views::AccountNewPage ssr=SsrMode::Async />
-                    <Route path=path!("/accounts/:id") view=accounts::views::AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/accounts/:id/edit") view=accounts::views::AccountEditPage ssr=SsrMode::Async />
-                    <Route path=path!("/deals") view=deals::views::DealsPage ssr=SsrMode::Async />
-                    <Route path=path!("/deals/new") view=deals::views::DealNewPage ssr=SsrMode::Async />
-                    <Route path=path!("/deals/:id") view=deals::views::DealPage ssr=SsrMode::Async />
-                    <Route path=path!("/deals/:id/edit") view=deals::views::DealEditPage ssr=SsrMode::Async />
-                    <Route path=path!("/pipeline") view=deals::board::PipelinePage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts") view=contacts::views::ContactsPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/new") view=contacts::views::ContactNewPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id") view=contacts::views::ContactPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id/edit") view=contacts::views::ContactEditPage ssr=SsrMode::Async />
-                </Routes>
+                <routes::AppRoutes />
             </main>
         </Router>
     }

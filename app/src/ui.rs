@@ -12,11 +12,51 @@ use crate::HistoryEntry;
 #[derive(Clone, Copy)]
 pub struct UiLang(pub Lang);
 
+/// How page data travels from the server render to the hydrating browser:
+/// JSON read with `serde_json::from_slice`, the reader server-function
+/// responses already use, so each type's decoder is compiled into the WASM
+/// once rather than twice (Leptos' default codec reads from `&str`).
+pub struct PageJson;
+
+impl<T: serde::Serialize> codee::Encoder<T> for PageJson {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, serde_json::Error> {
+        serde_json::to_string(value)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> codee::Decoder<T> for PageJson {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(encoded: &str) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(encoded.as_bytes())
+    }
+}
+
+pub type PageResource<T> = Resource<T, PageJson>;
+
+/// A resource for page data (rendered on the server, hydrated in the browser).
+#[track_caller]
+pub fn page_resource<S, T, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> PageResource<T>
+where
+    S: Send + Sync + Clone + PartialEq + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
+}
+
 /// The signed-in user, loaded once per page and shared through context.
-pub type UserResource = Resource<Result<Option<crate::auth::CurrentUser>, AppError>>;
+pub type UserResource = PageResource<Result<Option<crate::auth::CurrentUser>, AppError>>;
 
 pub fn provide_user() {
-    let user: UserResource = Resource::new(|| (), |_| get_current_user());
+    let user: UserResource = page_resource(|| (), |_| get_current_user());
     provide_context(user);
 }
 

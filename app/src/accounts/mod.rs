@@ -54,9 +54,12 @@ pub struct Account {
     pub owner: UserRef,
     pub version: i32,
     pub created_by: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub created_at: DateTime<Utc>,
     pub updated_by: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub updated_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -88,6 +91,7 @@ pub struct AccountRow {
     pub industry: Option<String>,
     pub owner_name: String,
     pub contact_count: i64,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -34,8 +34,8 @@ pub fn AccountsPage() -> impl IntoView {
             deleted: matches!(get("deleted").as_str(), "1" | "on" | "true"),
         }
     };
-    let page = Resource::new(query, list_accounts);
-    let owners = Resource::new(|| (), |_| list_owners());
+    let page = crate::ui::page_resource(query, list_accounts);
+    let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let user = use_user();
     view! {
         <div class="page-head">
@@ -218,7 +218,7 @@ fn AccountFields(values: AccountForm, errors: Vec<crate::error::FieldError>, own
 pub fn AccountNewPage() -> impl IntoView {
     let lang = crate::lang();
     let action = ServerAction::<CreateAccount>::new();
-    let owners = Resource::new(|| (), |_| list_owners());
+    let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let user = use_user();
     view! {
         <h1>{T::NewAccount.text(lang)}</h1>
@@ -258,8 +258,8 @@ pub fn AccountEditPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(id, get_account);
-    let owners = Resource::new(|| (), |_| list_owners());
+    let detail = crate::ui::page_resource(id, get_account);
+    let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let action = ServerAction::<UpdateAccount>::new();
     view! {
         <h1>{T::EditAccount.text(lang)}</h1>
@@ -330,7 +330,7 @@ pub fn AccountPage() -> impl IntoView {
     let restore = ServerAction::<RestoreAccount>::new();
     // Reloaded after a delete or restore: the redirect stays on the same route.
     let timeline = crate::activities::views::TimelineActions::new();
-    let detail = Resource::new(
+    let detail = crate::ui::page_resource(
         move || (id(), delete.version().get(), restore.version().get(), timeline.version()),
         |(id, _, _, _)| get_account(id),
     );

@@ -20,7 +20,9 @@ pub struct Activity {
     pub kind: String,
     pub subject: String,
     pub body: Option<String>,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub occurred_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::iso_date_option")]
     pub due_date: Option<NaiveDate>,
     pub done: bool,
     pub created_by: String,

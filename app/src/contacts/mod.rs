@@ -28,7 +28,9 @@ pub struct Contact {
     pub row: ContactRow,
     pub version: i32,
     pub updated_by: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub updated_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 

@@ -64,7 +64,7 @@ pub fn ContactsPage() -> impl IntoView {
             deleted: matches!(get("deleted").as_str(), "1" | "on" | "true"),
         }
     };
-    let page = Resource::new(query, list_contacts);
+    let page = crate::ui::page_resource(query, list_contacts);
     view! {
         <div class="page-head"><h1>{T::ContactsTitle.text(lang)}</h1></div>
         <Notice />
@@ -122,7 +122,7 @@ pub fn ContactNewPage() -> impl IntoView {
     let lang = crate::lang();
     let query_map = use_query_map();
     let account_id = move || query_map.read().get("account").unwrap_or_default();
-    let account = Resource::new(account_id, get_account);
+    let account = crate::ui::page_resource(account_id, get_account);
     let action = ServerAction::<CreateContact>::new();
     view! {
         <h1>{T::NewContact.text(lang)}</h1>
@@ -164,7 +164,7 @@ pub fn ContactEditPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(id, get_contact);
+    let detail = crate::ui::page_resource(id, get_contact);
     let action = ServerAction::<UpdateContact>::new();
     view! {
         <h1>{T::EditContact.text(lang)}</h1>
@@ -225,7 +225,7 @@ pub fn ContactPage() -> impl IntoView {
     let delete = ServerAction::<DeleteContact>::new();
     let restore = ServerAction::<RestoreContact>::new();
     // Reloaded after a delete or restore: the redirect stays on the same route.
-    let detail = Resource::new(
+    let detail = crate::ui::page_resource(
         move || (id(), delete.version().get(), restore.version().get()),
         |(id, _, _)| get_contact(id),
     );

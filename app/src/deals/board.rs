@@ -27,8 +27,8 @@ pub fn PipelinePage() -> impl IntoView {
             currency: q.get("currency").unwrap_or_default(),
         }
     };
-    let board = Resource::new(query, get_board);
-    let owners = Resource::new(|| (), |_| list_owners());
+    let board = crate::ui::page_resource(query, get_board);
+    let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let move_action = ServerAction::<MoveDeal>::new();
     // After any move (drag, keyboard or selector form) the board is reloaded from the server.
     Effect::new(move |_| {

@@ -77,15 +77,20 @@ pub struct Deal {
     pub amount: Option<Decimal>,
     pub currency: String,
     pub probability: i32,
+    #[serde(with = "crate::domain::iso_date_option")]
     pub expected_close_date: Option<NaiveDate>,
     pub owner: UserRef,
     pub source: Option<String>,
     pub lost_reason: Option<String>,
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
     pub last_activity_at: Option<DateTime<Utc>>,
     pub version: i32,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub created_at: DateTime<Utc>,
     pub updated_by: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub updated_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
@@ -95,6 +100,7 @@ pub struct StageSpan {
     pub from_stage: Option<String>,
     pub to_stage: String,
     pub changed_by: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub changed_at: DateTime<Utc>,
     /// Whole days until the next change (or now).
     pub days: i64,
@@ -121,8 +127,10 @@ pub struct DealRow {
     pub amount: Option<Decimal>,
     pub currency: String,
     pub probability: i32,
+    #[serde(with = "crate::domain::iso_date_option")]
     pub expected_close_date: Option<NaiveDate>,
     pub owner_name: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -251,6 +259,7 @@ pub struct DealCard {
     pub amount: Option<Decimal>,
     pub currency: String,
     pub probability: i32,
+    #[serde(with = "crate::domain::iso_date_option")]
     pub expected_close_date: Option<NaiveDate>,
     pub owner_name: String,
     pub version: i32,

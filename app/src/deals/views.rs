@@ -38,8 +38,8 @@ pub fn DealsPage() -> impl IntoView {
             deleted: matches!(get("deleted").as_str(), "1" | "on" | "true"),
         }
     };
-    let list = Resource::new(query, list_deals);
-    let owners = Resource::new(|| (), |_| list_owners());
+    let list = crate::ui::page_resource(query, list_deals);
+    let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let user = use_user();
     view! {
         <div class="page-head">
@@ -171,9 +171,9 @@ pub fn DealNewPage() -> impl IntoView {
     let lang = crate::lang();
     let query_map = use_query_map();
     let account_id = move || query_map.read().get("account").unwrap_or_default();
-    let account = Resource::new(account_id, crate::accounts::api::get_account);
-    let stages = Resource::new(|| (), |_| list_stages());
-    let owners = Resource::new(|| (), |_| list_owners());
+    let account = crate::ui::page_resource(account_id, crate::accounts::api::get_account);
+    let stages = crate::ui::page_resource(|| (), |_| list_stages());
+    let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let user = use_user();
     let action = ServerAction::<CreateDeal>::new();
     view! {
@@ -226,8 +226,8 @@ pub fn DealEditPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(id, get_deal);
-    let owners = Resource::new(|| (), |_| list_owners());
+    let detail = crate::ui::page_resource(id, get_deal);
+    let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let action = ServerAction::<UpdateDeal>::new();
     view! {
         <h1>{T::EditDeal.text(lang)}</h1>
@@ -287,7 +287,7 @@ pub fn DealPage() -> impl IntoView {
     let restore = ServerAction::<RestoreDeal>::new();
     // Reloaded after a delete or restore: the redirect stays on the same route.
     let timeline = crate::activities::views::TimelineActions::new();
-    let detail = Resource::new(
+    let detail = crate::ui::page_resource(
         move || (id(), delete.version().get(), restore.version().get(), timeline.version()),
         |(id, _, _, _)| get_deal(id),
     );
