@@ -105,7 +105,7 @@ if [[ $mode != e2e ]]; then
   step "Rust tests (cargo test -p app -p server)" rust_tests "$@" || true
 fi
 if [[ $mode != rust ]]; then
-  if step "build (cargo leptos build)" build && step "start server on $SALESOPS_URL" start_server; then
+  if step "build (cargo leptos build --split)" build && step "start server on $SALESOPS_URL" start_server; then
     if [[ -n $(find end2end/tests \( -name '*.spec.*' -o -name '*.test.*' \) 2>/dev/null) ]]; then
       step "browser tests (playwright)" e2e_tests "$@" || true
     else

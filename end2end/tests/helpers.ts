@@ -26,34 +26,13 @@ export type Username = keyof typeof USERS;
 
 // ---------------------------------------------------------------- hydration
 
-/**
- * Installed in every JavaScript-enabled context: marks the document as
- * hydrated once the WASM module has been instantiated and the microtasks that
- * follow it (wasm-bindgen's init, then `mod.hydrate()`, which is synchronous)
- * have run. A task queued from the instantiation's own continuation runs only
- * after that microtask chain has drained.
- */
-const HYDRATION_PROBE = `(() => {
-  const mark = () => setTimeout(() => { window.__salesopsHydrated = true; }, 0);
-  for (const name of ['instantiateStreaming', 'instantiate']) {
-    const original = WebAssembly[name];
-    if (typeof original !== 'function') continue;
-    WebAssembly[name] = function (...args) {
-      const p = original.apply(this, args);
-      p.then(mark, () => {});
-      return p;
-    };
-  }
-})();`;
-
 const jsEnabled = new WeakMap<BrowserContext, boolean>();
 
 async function prepareContext(context: BrowserContext, javaScriptEnabled: boolean): Promise<void> {
   jsEnabled.set(context, javaScriptEnabled);
-  if (javaScriptEnabled) await context.addInitScript(HYDRATION_PROBE);
 }
 
-/** `test` with the hydration probe installed in the default context. */
+/** `test` whose default context remembers whether JavaScript is on. */
 export const test = base.extend({
   context: async ({ context, javaScriptEnabled }, use) => {
     await prepareContext(context, javaScriptEnabled !== false);
@@ -72,9 +51,9 @@ export async function newContext(browser: Browser, javaScriptEnabled = true): Pr
 export async function ready(page: Page): Promise<void> {
   if (jsEnabled.get(page.context()) === false) return;
   try {
-    await page.waitForFunction(() => (window as unknown as { __salesopsHydrated?: boolean }).__salesopsHydrated === true, null, {
-      timeout: 30_000,
-    });
+    // The app sets <html data-hydrated> once hydration has finished, i.e.
+    // after the page's lazily loaded code has arrived and taken over the DOM.
+    await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
   } catch (e) {
     throw new Error(
       `${page.url()} did not hydrate: was the WASM under /pkg/ served (a 404 means the server binary and target/site disagree)? ${e}`,
