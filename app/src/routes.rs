@@ -2,9 +2,6 @@
 //! out of the main WASM (`cargo leptos --split`) and fetched when the page is
 //! first shown, so the first load carries only the shell and that one page.
 //! The server renders them all as usual.
-//!
-//! Written out one by one: `#[lazy_route]` names each split after its type,
-//! and a macro would hide that.
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -37,184 +34,39 @@ pub fn AppRoutes() -> impl IntoView {
     }
 }
 
-/// `/accounts`
-pub struct AccountsRoute;
 
-#[lazy_route]
-impl LazyRoute for AccountsRoute {
-    fn data() -> Self {
-        Self
-    }
+/// Each `Route => Page` becomes a lazy route showing that page component.
+/// `#[lazy_route]` names every split after its route type, so the names stay
+/// unique.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:path;)*) => {$(
+        pub struct $route;
 
-    fn view(_this: Self) -> AnyView {
-        crate::accounts::views::AccountsPage().into_any()
-    }
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    )*};
 }
 
-/// `/accounts/new`
-pub struct AccountNewRoute;
-
-#[lazy_route]
-impl LazyRoute for AccountNewRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::accounts::views::AccountNewPage().into_any()
-    }
-}
-
-/// `/accounts/:id`
-pub struct AccountRoute;
-
-#[lazy_route]
-impl LazyRoute for AccountRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::accounts::views::AccountPage().into_any()
-    }
-}
-
-/// `/accounts/:id/edit`
-pub struct AccountEditRoute;
-
-#[lazy_route]
-impl LazyRoute for AccountEditRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::accounts::views::AccountEditPage().into_any()
-    }
-}
-
-/// `/deals`
-pub struct DealsRoute;
-
-#[lazy_route]
-impl LazyRoute for DealsRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::deals::views::DealsPage().into_any()
-    }
-}
-
-/// `/deals/new`
-pub struct DealNewRoute;
-
-#[lazy_route]
-impl LazyRoute for DealNewRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::deals::views::DealNewPage().into_any()
-    }
-}
-
-/// `/deals/:id`
-pub struct DealRoute;
-
-#[lazy_route]
-impl LazyRoute for DealRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::deals::views::DealPage().into_any()
-    }
-}
-
-/// `/deals/:id/edit`
-pub struct DealEditRoute;
-
-#[lazy_route]
-impl LazyRoute for DealEditRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::deals::views::DealEditPage().into_any()
-    }
-}
-
-/// `/pipeline`
-pub struct PipelineRoute;
-
-#[lazy_route]
-impl LazyRoute for PipelineRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::deals::board::PipelinePage().into_any()
-    }
-}
-
-/// `/contacts`
-pub struct ContactsRoute;
-
-#[lazy_route]
-impl LazyRoute for ContactsRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::contacts::views::ContactsPage().into_any()
-    }
-}
-
-/// `/contacts/new`
-pub struct ContactNewRoute;
-
-#[lazy_route]
-impl LazyRoute for ContactNewRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::contacts::views::ContactNewPage().into_any()
-    }
-}
-
-/// `/contacts/:id`
-pub struct ContactRoute;
-
-#[lazy_route]
-impl LazyRoute for ContactRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::contacts::views::ContactPage().into_any()
-    }
-}
-
-/// `/contacts/:id/edit`
-pub struct ContactEditRoute;
-
-#[lazy_route]
-impl LazyRoute for ContactEditRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        crate::contacts::views::ContactEditPage().into_any()
-    }
+lazy_pages! {
+    AccountsRoute => crate::accounts::views::AccountsPage;
+    AccountNewRoute => crate::accounts::views::AccountNewPage;
+    AccountRoute => crate::accounts::views::AccountPage;
+    AccountEditRoute => crate::accounts::views::AccountEditPage;
+    DealsRoute => crate::deals::views::DealsPage;
+    DealNewRoute => crate::deals::views::DealNewPage;
+    DealRoute => crate::deals::views::DealPage;
+    DealEditRoute => crate::deals::views::DealEditPage;
+    PipelineRoute => crate::deals::board::PipelinePage;
+    ContactsRoute => crate::contacts::views::ContactsPage;
+    ContactNewRoute => crate::contacts::views::ContactNewPage;
+    ContactRoute => crate::contacts::views::ContactPage;
+    ContactEditRoute => crate::contacts::views::ContactEditPage;
 }
