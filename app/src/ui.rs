@@ -192,6 +192,43 @@ pub fn Notice() -> impl IntoView {
     }
 }
 
+/// The top of an edit form: the version the edit is based on (the echoed one
+/// after a refusal, so a resubmission still conflicts), the error, and after a
+/// conflict a link to the latest version of the record.
+#[component]
+pub fn EditFormHead(err: Option<AppError>, record_version: i32, reload: String) -> impl IntoView {
+    let lang = crate::lang();
+    let version = err
+        .as_ref()
+        .and_then(|e| e.echoed("version"))
+        .map(str::to_string)
+        .unwrap_or_else(|| record_version.to_string());
+    let conflict = matches!(err, Some(AppError::Conflict { .. }));
+    view! {
+        <input type="hidden" name="version" value=version />
+        {err.map(|e| view! { <ErrorBox error=e /> })}
+        {conflict.then(|| view! { <p><a href=reload rel="external">{T::ReloadLatest.text(lang)}</a></p> })}
+    }
+}
+
+/// Save (disabled while the form is being sent) and Cancel back to `back`.
+#[component]
+pub fn FormButtons(#[prop(into)] pending: Signal<bool>, back: String) -> impl IntoView {
+    let lang = crate::lang();
+    view! {
+        <div class="actions">
+            <button type="submit" class="primary" disabled=move || pending.get()>{T::Save.text(lang)}</button>
+            <a href=back>{T::Cancel.text(lang)}</a>
+        </div>
+    }
+}
+
+/// Shown on a soft-deleted record.
+#[component]
+pub fn DeletedBanner() -> impl IntoView {
+    view! { <p class="deleted-banner" role="status">{T::DeletedBanner.text(crate::lang())}</p> }
+}
+
 #[component]
 pub fn ErrorBox(error: AppError) -> impl IntoView {
     let lang = crate::lang();

@@ -11,7 +11,7 @@ use crate::auth::UserRef;
 use crate::domain::check;
 use crate::error::AppError;
 use crate::i18n::{format_datetime, format_integer, Lang, T};
-use crate::ui::{form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 fn code_options(list: &[(&str, T)], lang: Lang) -> Vec<(String, String)> {
     list.iter().map(|(c, t)| (c.to_string(), t.text(lang).to_string())).collect()
@@ -240,12 +240,7 @@ pub fn AccountNewPage() -> impl IntoView {
                                 <AccountFields values errors owners=owners.clone() can_reassign />
                             }
                         }}
-                        <div class="actions">
-                            <button type="submit" class="primary" disabled=move || action.pending().get()>
-                                {T::Save.text(lang)}
-                            </button>
-                            <a href="/accounts">{T::Cancel.text(lang)}</a>
-                        </div>
+                        <FormButtons pending=action.pending() back="/accounts".to_string() />
                     </ActionForm>
                 }
             })}
@@ -283,34 +278,12 @@ pub fn AccountEditPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=id.clone() />
                                 {move || {
                                     let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    let version = err
-                                        .as_ref()
-                                        .and_then(|e| e.echoed("version"))
-                                        .map(str::to_string)
-                                        .unwrap_or_else(|| record_version.to_string());
-                                    let conflict = matches!(err, Some(AppError::Conflict { .. }));
                                     view! {
-                                        <input type="hidden" name="version" value=version />
-                                        {err.map(|e| view! { <ErrorBox error=e /> })}
-                                        {conflict
-                                            .then(|| {
-                                                view! {
-                                                    <p>
-                                                        <a href=reload.clone() rel="external">
-                                                            {T::ReloadLatest.text(lang)}
-                                                        </a>
-                                                    </p>
-                                                }
-                                            })}
+                                        <EditFormHead err record_version reload=reload.clone() />
                                         <AccountFields values errors owners=owners.clone() can_reassign />
                                     }
                                 }}
-                                <div class="actions">
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>
-                                        {T::Save.text(lang)}
-                                    </button>
-                                    <a href=back>{T::Cancel.text(lang)}</a>
-                                </div>
+                                <FormButtons pending=action.pending() back=back />
                             </ActionForm>
                         }
                             .into_any()
@@ -392,7 +365,7 @@ fn AccountView(timeline: crate::activities::views::TimelineActions, d: AccountDe
                 })}
             </div>
         </div>
-        {a.deleted_at.map(|_| view! { <p class="deleted-banner" role="status">{T::DeletedBanner.text(lang)}</p> })}
+        {a.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">
             {row(T::BusinessNumber, a.business_number.clone().unwrap_or_default())}
             {row(T::Industry, label(INDUSTRIES, &a.industry))}

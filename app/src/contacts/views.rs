@@ -10,7 +10,7 @@ use crate::accounts::api::get_account;
 use crate::domain::check;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_datetime, T};
-use crate::ui::{form_state, field_error, query_string, use_user, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, use_user, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 #[component]
 pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView {
@@ -143,12 +143,7 @@ pub fn ContactNewPage() -> impl IntoView {
                                         <ContactFields values errors />
                                     }
                                 }}
-                                <div class="actions">
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>
-                                        {T::Save.text(lang)}
-                                    </button>
-                                    <a href=back>{T::Cancel.text(lang)}</a>
-                                </div>
+                                <FormButtons pending=action.pending() back=back />
                             </ActionForm>
                         }
                             .into_any()
@@ -186,27 +181,12 @@ pub fn ContactEditPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=id.clone() />
                                 {move || {
                                     let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    let version = err
-                                        .as_ref()
-                                        .and_then(|e| e.echoed("version"))
-                                        .map(str::to_string)
-                                        .unwrap_or_else(|| record_version.to_string());
-                                    let conflict = matches!(err, Some(AppError::Conflict { .. }));
                                     view! {
-                                        <input type="hidden" name="version" value=version />
-                                        {err.map(|e| view! { <ErrorBox error=e /> })}
-                                        {conflict.then(|| view! {
-                                            <p><a href=reload.clone() rel="external">{T::ReloadLatest.text(lang)}</a></p>
-                                        })}
+                                        <EditFormHead err record_version reload=reload.clone() />
                                         <ContactFields values errors />
                                     }
                                 }}
-                                <div class="actions">
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>
-                                        {T::Save.text(lang)}
-                                    </button>
-                                    <a href=back>{T::Cancel.text(lang)}</a>
-                                </div>
+                                <FormButtons pending=action.pending() back=back />
                             </ActionForm>
                         }
                             .into_any()
@@ -270,7 +250,7 @@ pub fn ContactPage() -> impl IntoView {
                                     })}
                                 </div>
                             </div>
-                            {c.deleted_at.map(|_| view! { <p class="deleted-banner" role="status">{T::DeletedBanner.text(lang)}</p> })}
+                            {c.deleted_at.map(|_| view! { <DeletedBanner /> })}
                             <dl class="record">
                                 <dt>{T::Account.text(lang)}</dt>
                                 <dd><a href=format!("/accounts/{}", r.account_id)>{r.account_name.clone()}</a></dd>

@@ -10,7 +10,7 @@ use crate::auth::api::list_owners;
 use crate::domain::{check, Currency};
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_money, Lang, T};
-use crate::ui::{form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 pub fn stage_name(stages: &[StageInfo], id: &str, lang: Lang) -> String {
     stages.iter().find(|s| s.id == id).map(|s| s.name(lang).to_string()).unwrap_or_else(|| id.to_string())
@@ -208,10 +208,7 @@ pub fn DealNewPage() -> impl IntoView {
                                         <DealFields values errors stages=stages.clone() owners=owners.clone() can_reassign />
                                     }
                                 }}
-                                <div class="actions">
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{T::Save.text(lang)}</button>
-                                    <a href=back>{T::Cancel.text(lang)}</a>
-                                </div>
+                                <FormButtons pending=action.pending() back=back />
                             </ActionForm>
                         }.into_any()
                     }
@@ -252,23 +249,12 @@ pub fn DealEditPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=id.clone() />
                                 {move || {
                                     let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    let version = err
-                                        .as_ref()
-                                        .and_then(|e| e.echoed("version"))
-                                        .map(str::to_string)
-                                        .unwrap_or_else(|| record_version.to_string());
-                                    let conflict = matches!(err, Some(AppError::Conflict { .. }));
                                     view! {
-                                        <input type="hidden" name="version" value=version />
-                                        {err.map(|e| view! { <ErrorBox error=e /> })}
-                                        {conflict.then(|| view! { <p><a href=reload.clone() rel="external">{T::ReloadLatest.text(lang)}</a></p> })}
+                                        <EditFormHead err record_version reload=reload.clone() />
                                         <DealFields values errors stages=stages.clone() owners=owners.clone() can_reassign />
                                     }
                                 }}
-                                <div class="actions">
-                                    <button type="submit" class="primary" disabled=move || action.pending().get()>{T::Save.text(lang)}</button>
-                                    <a href=back>{T::Cancel.text(lang)}</a>
-                                </div>
+                                <FormButtons pending=action.pending() back=back />
                             </ActionForm>
                         }.into_any()
                     }
@@ -348,7 +334,7 @@ fn DealView(timeline: crate::activities::views::TimelineActions, d: DealDetail, 
                 })}
             </div>
         </div>
-        {deal.deleted_at.map(|_| view! { <p class="deleted-banner" role="status">{T::DeletedBanner.text(lang)}</p> })}
+        {deal.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">
             <dt>{T::Account.text(lang)}</dt>
             <dd><a href=format!("/accounts/{}", deal.account_id)>{deal.account_name.clone()}</a></dd>
