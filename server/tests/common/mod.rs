@@ -43,6 +43,11 @@ impl TestApp {
     /// A fresh database with every migration applied, and the app on top of it.
     /// Keycloak is deliberately unreachable: sessions are made directly.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with_site_root("target/site").await
+    }
+
+    /// Like `spawn`, serving static files (`/pkg/…`) from `site_root`.
+    pub async fn spawn_with_site_root(site_root: &str) -> TestApp {
         let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
             panic!(
                 "TEST_DATABASE_URL is not set. These tests need a Postgres server where they may create \
@@ -70,7 +75,7 @@ impl TestApp {
         })
         .expect("test configuration");
         let pool = server::connect(&config).await.expect("connect and migrate the test database");
-        let options = LeptosOptions::builder().output_name("salesops").site_root("target/site").build();
+        let options = LeptosOptions::builder().output_name("salesops").site_root(site_root).build();
         let state = server::state(pool.clone(), config, options).expect("app state");
         let router = server::router(state.clone());
         TestApp { pool, state, router, db_name, admin_url }
