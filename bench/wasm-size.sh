@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What a browser downloads to hydrate one page, raw and brotli (quality 11), against the
 # target: initial WASM + JS <= 250 KB brotli (KB = 1000 bytes), for every page.
-#   bench/wasm-size.sh              cargo leptos build --release --split, then measure
+#   bench/wasm-size.sh              cargo leptos build --release, then measure
 #   bench/wasm-size.sh --no-build   measure what target/site/pkg holds now
 #   (PKG_DIR=DIR measures another directory instead of target/site/pkg)
 # Initial WASM + JS of a page = main .wasm + main .js + split loader (__wasm_split*.js)
@@ -57,9 +57,9 @@ ensure_brotli
 
 if ((build)); then
   command -v cargo-leptos >/dev/null || die "cargo-leptos not found; run scripts/setup.sh"
-  log "cargo leptos build --release --split (wasm-opt: $(command -v wasm-opt || echo 'not on PATH, skipped by cargo-leptos'))"
+  log "cargo leptos build --release (wasm-opt: $(command -v wasm-opt || echo 'not on PATH, skipped by cargo-leptos'))"
   started=$SECONDS
-  cargo leptos build --release --split
+  cargo leptos build --release
   log "release build took $((SECONDS - started)) s"
 fi
 
@@ -188,5 +188,5 @@ else
   if ((base_br <= TARGET_BYTES)); then verdict=ok; else verdict=MISSED; fi
   echo "target: initial WASM + JS <= $(kb "$TARGET_BYTES") KB brotli: $verdict ($(kb "$base_br") KB)"
 fi
-echo "built:  $(stat -c '%y' "${base[0]:-${code[0]}}" | cut -d. -f1) ($([[ $build == 1 ]] && echo 'cargo leptos build --release --split' || echo 'existing build, --no-build'))"
+echo "built:  $(stat -c '%y' "${base[0]:-${code[0]}}" | cut -d. -f1) ($([[ $build == 1 ]] && echo 'cargo leptos build --release' || echo 'existing build, --no-build'))"
 echo "brotli: $(command -v brotli >/dev/null && brotli --version || echo "python brotli $(python3 -c 'import brotli; print(brotli.__version__)')"), quality 11"

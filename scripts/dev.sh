@@ -36,6 +36,6 @@ export SALESOPS_SEED_DEMO=${SALESOPS_SEED_DEMO:-true}
 log "starting SalesOps: ${SALESOPS_PUBLIC_URL} (Ctrl-C stops everything)"
 cd "$ROOT"
 # Own process group so cleanup can stop cargo-leptos together with the server it runs.
-setsid cargo leptos watch --split "$@" </dev/null &
+setsid cargo leptos watch "$@" </dev/null &
 APP_PID=$!
 wait "$APP_PID"

@@ -67,7 +67,7 @@ step() {
 rust_tests() { cargo test -p app -p server "$@" 2>&1 | tee "$LOG_DIR/cargo-test.log"; }
 
 # Not given DATABASE_URL: sqlx's compile-time checks must not see the test cluster.
-build() { cargo leptos build --split 2>&1 | tee "$LOG_DIR/leptos-build.log"; }
+build() { cargo leptos build 2>&1 | tee "$LOG_DIR/leptos-build.log"; }
 
 e2e_db_url() { echo "${TEST_DATABASE_URL%/*}/salesops_e2e"; }
 
@@ -105,7 +105,7 @@ if [[ $mode != e2e ]]; then
   step "Rust tests (cargo test -p app -p server)" rust_tests "$@" || true
 fi
 if [[ $mode != rust ]]; then
-  if step "build (cargo leptos build --split)" build && step "start server on $SALESOPS_URL" start_server; then
+  if step "build (cargo leptos build)" build && step "start server on $SALESOPS_URL" start_server; then
     if [[ -n $(find end2end/tests \( -name '*.spec.*' -o -name '*.test.*' \) 2>/dev/null) ]]; then
       step "browser tests (playwright)" e2e_tests "$@" || true
     else

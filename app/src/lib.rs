@@ -52,7 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -106,5 +106,6 @@ fn content_security_policy() {
 
 /// Helps `Lang` travel in contexts without clashing with other `Lang` uses.
 pub fn lang() -> Lang {
-    use_context::<ui::UiLang>().map(|l| l.0).unwrap_or_default()
+    // Islands in the browser see no server context: read <html lang> there.
+    use_context::<ui::UiLang>().map(|l| l.0).unwrap_or_else(ui::request_lang)
 }

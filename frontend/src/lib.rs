@@ -1,20 +1,13 @@
-//! Browser entry point: hydrates the server-rendered page. Hydration is async
-//! because each page is a lazy route: the page's split-out code is fetched
-//! first, so the page hydrates against exactly what the server rendered.
-
-use leptos::prelude::document;
+//! Browser entry point: hydrates the islands of the server-rendered page.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    wasm_bindgen_futures::spawn_local(async {
-        let Some(body) = document().body() else { return };
-        let app = leptos::mount::hydrate_from_async(body, app::App).await;
-        app.forget();
-        // `<html data-hydrated>`: the page now answers clicks and keys
-        // (the browser tests wait for it).
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "");
-        }
-    });
+    // Uses the app crate so it is linked: each island exports its own hydrate function.
+    let _ = app::i18n::Lang::from_code("ko");
+    leptos::mount::hydrate_islands();
+    // `<html data-hydrated>`: the islands now answer clicks and keys.
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "");
+    }
 }

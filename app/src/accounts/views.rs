@@ -217,7 +217,6 @@ fn AccountFields(values: AccountForm, errors: Vec<crate::error::FieldError>, own
 #[component]
 pub fn AccountNewPage() -> impl IntoView {
     let lang = crate::lang();
-    let action = ServerAction::<CreateAccount>::new();
     let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let user = use_user();
     view! {
@@ -231,20 +230,28 @@ pub fn AccountNewPage() -> impl IntoView {
                     owner_id: user.map(|u| u.id.to_string()).unwrap_or_default(),
                     ..Default::default()
                 };
-                view! {
-                    <ActionForm action=action attr:class="record-form" attr:data-testid="account-form">
-                        {move || {
-                            let (values, errors, err) = form_state(action.value().get(), &initial);
-                            view! {
-                                {err.map(|e| view! { <ErrorBox error=e /> })}
-                                <AccountFields values errors owners=owners.clone() can_reassign />
-                            }
-                        }}
-                        <FormButtons pending=action.pending() back="/accounts".to_string() />
-                    </ActionForm>
-                }
+                view! { <NewAccountForm initial owners can_reassign /> }
             })}
         </Suspense>
+    }
+}
+
+/// The new-account form, hydrated on its own (an island): fields are checked
+/// as they are left, and it is sent without a reload.
+#[island]
+fn NewAccountForm(initial: AccountForm, owners: Vec<UserRef>, can_reassign: bool) -> impl IntoView {
+    let action = ServerAction::<CreateAccount>::new();
+    view! {
+        <ActionForm action=action attr:class="record-form" attr:data-testid="account-form">
+            {move || {
+                let (values, errors, err) = form_state(action.value().get(), &initial);
+                view! {
+                    {err.map(|e| view! { <ErrorBox error=e /> })}
+                    <AccountFields values errors owners=owners.clone() can_reassign />
+                }
+            }}
+            <FormButtons pending=action.pending() back="/accounts".to_string() />
+        </ActionForm>
     }
 }
 
@@ -255,7 +262,6 @@ pub fn AccountEditPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = crate::ui::page_resource(id, get_account);
     let owners = crate::ui::page_resource(|| (), |_| list_owners());
-    let action = ServerAction::<UpdateAccount>::new();
     view! {
         <h1>{T::EditAccount.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -267,24 +273,15 @@ pub fn AccountEditPage() -> impl IntoView {
                         if !d.can.edit {
                             return view! { <LoadError error=AppError::Forbidden /> }.into_any();
                         }
-                        let record_version = d.account.version;
                         let initial = AccountForm::from_account(&d.account);
-                        let id = d.account.id.to_string();
-                        let back = format!("/accounts/{id}");
-                        let reload = format!("/accounts/{id}/edit");
-                        let can_reassign = d.can.reassign;
                         view! {
-                            <ActionForm action=action attr:class="record-form" attr:data-testid="account-form">
-                                <input type="hidden" name="id" value=id.clone() />
-                                {move || {
-                                    let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    view! {
-                                        <EditFormHead err record_version reload=reload.clone() />
-                                        <AccountFields values errors owners=owners.clone() can_reassign />
-                                    }
-                                }}
-                                <FormButtons pending=action.pending() back=back />
-                            </ActionForm>
+                            <EditAccountForm
+                                id=d.account.id.to_string()
+                                record_version=d.account.version
+                                initial
+                                owners
+                                can_reassign=d.can.reassign
+                            />
                         }
                             .into_any()
                     }
@@ -294,30 +291,36 @@ pub fn AccountEditPage() -> impl IntoView {
     }
 }
 
+/// The edit form, an island like `NewAccountForm`.
+#[island]
+fn EditAccountForm(id: String, record_version: i32, initial: AccountForm, owners: Vec<UserRef>, can_reassign: bool) -> impl IntoView {
+    let action = ServerAction::<UpdateAccount>::new();
+    let back = format!("/accounts/{id}");
+    let reload = format!("/accounts/{id}/edit");
+    view! {
+        <ActionForm action=action attr:class="record-form" attr:data-testid="account-form">
+            <input type="hidden" name="id" value=id />
+            {move || {
+                let (values, errors, err) = form_state(action.value().get(), &initial);
+                view! {
+                    <EditFormHead err record_version reload=reload.clone() />
+                    <AccountFields values errors owners=owners.clone() can_reassign />
+                }
+            }}
+            <FormButtons pending=action.pending() back />
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let delete = ServerAction::<DeleteAccount>::new();
-    let restore = ServerAction::<RestoreAccount>::new();
-    // Reloaded after a delete or restore: the redirect stays on the same route.
-    let timeline = crate::activities::views::TimelineActions::new();
-    let detail = crate::ui::page_resource(
-        move || (id(), delete.version().get(), restore.version().get(), timeline.version()),
-        |(id, _, _, _)| get_account(id),
-    );
+    let detail = crate::ui::page_resource(id, get_account);
     let user = use_user();
-    let action_error = move || {
-        let err = match (delete.value().get(), restore.value().get()) {
-            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(e),
-            _ => None,
-        };
-        err.map(|e| view! { <ErrorBox error=e /> })
-    };
     view! {
         <Notice />
-        {action_error}
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
@@ -326,7 +329,7 @@ pub fn AccountPage() -> impl IntoView {
                     // Any writer may open a deal on a live account (they will own it).
                     Ok(d) => {
                         let can_write = can_write && d.account.deleted_at.is_none();
-                        view! { <AccountView d delete restore timeline can_write /> }.into_any()
+                        view! { <AccountView d can_write /> }.into_any()
                     }
                 }
             })}
@@ -334,12 +337,44 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// Edit, delete and restore over a record, hydrated on its own (an island):
+/// sent without a reload, a refusal shown right here.
+#[island]
+fn AccountActions(id: String, version: i32, can_edit: bool, can_restore: bool) -> impl IntoView {
+    let lang = crate::lang();
+    let delete = ServerAction::<DeleteAccount>::new();
+    let restore = ServerAction::<RestoreAccount>::new();
+    let error = move || match (delete.value().get(), restore.value().get()) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
+        _ => None,
+    };
+    let (id_delete, id_restore) = (id.clone(), id.clone());
+    view! {
+        <div class="actions">
+            {can_edit.then(|| view! { <a class="button" href=format!("/accounts/{id}/edit")>{T::Edit.text(lang)}</a> })}
+            {can_edit.then(|| view! {
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="id" value=id_delete />
+                    <input type="hidden" name="version" value=version.to_string() />
+                    <button type="submit" class="danger">{T::Delete.text(lang)}</button>
+                </ActionForm>
+            })}
+            {can_restore.then(|| view! {
+                <ActionForm action=restore attr:class="inline">
+                    <input type="hidden" name="id" value=id_restore />
+                    <button type="submit">{T::Restore.text(lang)}</button>
+                </ActionForm>
+            })}
+        </div>
+        {error}
+    }
+}
+
 #[component]
-fn AccountView(timeline: crate::activities::views::TimelineActions, d: AccountDetail, delete: ServerAction<DeleteAccount>, restore: ServerAction<RestoreAccount>, can_write: bool) -> impl IntoView {
+fn AccountView(d: AccountDetail, can_write: bool) -> impl IntoView {
     let lang = crate::lang();
     let a = d.account;
     let id = a.id.to_string();
-    let (id_delete, id_restore) = (id.clone(), id.clone());
     let label = |list: &[(&str, T)], v: &Option<String>| {
         v.as_deref().and_then(|c| label_of(list, c)).map(|t| t.text(lang).to_string()).unwrap_or_default()
     };
@@ -348,22 +383,7 @@ fn AccountView(timeline: crate::activities::views::TimelineActions, d: AccountDe
     view! {
         <div class="page-head">
             <h1 data-testid="account-name">{a.name.clone()}</h1>
-            <div class="actions">
-                {d.can.edit.then(|| view! { <a class="button" href=format!("/accounts/{id}/edit")>{T::Edit.text(lang)}</a> })}
-                {d.can.edit.then(|| view! {
-                    <ActionForm action=delete attr:class="inline">
-                        <input type="hidden" name="id" value=id_delete />
-                        <input type="hidden" name="version" value=a.version.to_string() />
-                        <button type="submit" class="danger">{T::Delete.text(lang)}</button>
-                    </ActionForm>
-                })}
-                {d.can.restore.then(|| view! {
-                    <ActionForm action=restore attr:class="inline">
-                        <input type="hidden" name="id" value=id_restore />
-                        <button type="submit">{T::Restore.text(lang)}</button>
-                    </ActionForm>
-                })}
-            </div>
+            <AccountActions id=id.clone() version=a.version can_edit=d.can.edit can_restore=d.can.restore />
         </div>
         {a.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">
@@ -401,7 +421,7 @@ fn AccountView(timeline: crate::activities::views::TimelineActions, d: AccountDe
                 view! { <crate::deals::views::DealTable rows=d.deals stages=d.stages /> }.into_any()
             }}
         </section>
-        <crate::activities::views::Timeline target="account" target_id=id.clone() activities=d.activities can_add=d.can.edit actions=timeline />
+        <crate::activities::views::Timeline target="account".to_string() target_id=id.clone() activities=d.activities can_add=d.can.edit />
         <section>
             <h2>{T::History.text(lang)}</h2>
             <HistoryTable entries=d.history />

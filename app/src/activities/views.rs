@@ -8,35 +8,13 @@ use crate::accounts::label_of;
 use crate::i18n::{format_date, format_datetime, T};
 use crate::ui::{field_error, ErrorBox};
 
-/// The timeline's two actions, created by the page so it can reload after them.
-#[derive(Clone, Copy)]
-pub struct TimelineActions {
-    pub add: ServerAction<AddActivity>,
-    pub done: ServerAction<SetActivityDone>,
-}
-
-impl TimelineActions {
-    pub fn new() -> Self {
-        TimelineActions { add: ServerAction::new(), done: ServerAction::new() }
-    }
-
-    /// Changes whenever either action completes.
-    pub fn version(&self) -> (usize, usize) {
-        (self.add.version().get(), self.done.version().get())
-    }
-}
-
-#[component]
-pub fn Timeline(
-    target: &'static str,
-    target_id: String,
-    activities: Vec<Activity>,
-    can_add: bool,
-    /// Owned by the page, whose record reloads when they complete.
-    actions: TimelineActions,
-) -> impl IntoView {
+/// The timeline and its forms, hydrated on its own (an island): a refused note
+/// shows its error in place; a saved one leads back to the record's page.
+#[island]
+pub fn Timeline(target: String, target_id: String, activities: Vec<Activity>, can_add: bool) -> impl IntoView {
     let lang = crate::lang();
-    let TimelineActions { add, done } = actions;
+    let add = ServerAction::<AddActivity>::new();
+    let done = ServerAction::<SetActivityDone>::new();
     let kind_label = move |k: &str| label_of(KINDS, k).map(|t| t.text(lang)).unwrap_or("");
     let form = can_add.then(|| {
         let errors = move || match add.value().get() {
@@ -45,7 +23,7 @@ pub fn Timeline(
         };
         view! {
             <ActionForm action=add attr:class="activity-form" attr:data-testid="activity-form">
-                <input type="hidden" name="form[target]" value=target />
+                <input type="hidden" name="form[target]" value=target.clone() />
                 <input type="hidden" name="form[target_id]" value=target_id.clone() />
                 {move || errors().0.map(|e| view! { <ErrorBox error=e /> })}
                 <div class="row">

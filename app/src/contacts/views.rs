@@ -10,7 +10,7 @@ use crate::accounts::api::get_account;
 use crate::domain::check;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_datetime, T};
-use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, use_user, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
 
 #[component]
 pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView {
@@ -123,7 +123,6 @@ pub fn ContactNewPage() -> impl IntoView {
     let query_map = use_query_map();
     let account_id = move || query_map.read().get("account").unwrap_or_default();
     let account = crate::ui::page_resource(account_id, get_account);
-    let action = ServerAction::<CreateContact>::new();
     view! {
         <h1>{T::NewContact.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -135,16 +134,7 @@ pub fn ContactNewPage() -> impl IntoView {
                         let back = format!("/accounts/{}", d.account.id);
                         view! {
                             <p>{T::Account.text(lang)} ": " <a href=back.clone()>{d.account.name.clone()}</a></p>
-                            <ActionForm action=action attr:class="record-form" attr:data-testid="contact-form">
-                                {move || {
-                                    let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    view! {
-                                        {err.map(|e| view! { <ErrorBox error=e /> })}
-                                        <ContactFields values errors />
-                                    }
-                                }}
-                                <FormButtons pending=action.pending() back=back />
-                            </ActionForm>
+                            <NewContactForm initial back />
                         }
                             .into_any()
                     }
@@ -160,7 +150,6 @@ pub fn ContactEditPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = crate::ui::page_resource(id, get_contact);
-    let action = ServerAction::<UpdateContact>::new();
     view! {
         <h1>{T::EditContact.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -171,23 +160,9 @@ pub fn ContactEditPage() -> impl IntoView {
                         if !d.can_edit {
                             return view! { <LoadError error=AppError::Forbidden /> }.into_any();
                         }
-                        let record_version = d.contact.version;
                         let initial = ContactForm::from_contact(&d.contact);
-                        let id = d.contact.row.id.to_string();
-                        let back = format!("/contacts/{id}");
-                        let reload = format!("/contacts/{id}/edit");
                         view! {
-                            <ActionForm action=action attr:class="record-form" attr:data-testid="contact-form">
-                                <input type="hidden" name="id" value=id.clone() />
-                                {move || {
-                                    let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    view! {
-                                        <EditFormHead err record_version reload=reload.clone() />
-                                        <ContactFields values errors />
-                                    }
-                                }}
-                                <FormButtons pending=action.pending() back=back />
-                            </ActionForm>
+                            <EditContactForm id=d.contact.row.id.to_string() record_version=d.contact.version initial />
                         }
                             .into_any()
                     }
@@ -197,29 +172,86 @@ pub fn ContactEditPage() -> impl IntoView {
     }
 }
 
+/// The new-contact form, hydrated on its own (an island).
+#[island]
+fn NewContactForm(initial: ContactForm, back: String) -> impl IntoView {
+    let action = ServerAction::<CreateContact>::new();
+    view! {
+        <ActionForm action=action attr:class="record-form" attr:data-testid="contact-form">
+            {move || {
+                let (values, errors, err) = form_state(action.value().get(), &initial);
+                view! {
+                    {err.map(|e| view! { <ErrorBox error=e /> })}
+                    <ContactFields values errors />
+                }
+            }}
+            <FormButtons pending=action.pending() back />
+        </ActionForm>
+    }
+}
+
+/// The edit form, an island like `NewContactForm`.
+#[island]
+fn EditContactForm(id: String, record_version: i32, initial: ContactForm) -> impl IntoView {
+    let action = ServerAction::<UpdateContact>::new();
+    let back = format!("/contacts/{id}");
+    let reload = format!("/contacts/{id}/edit");
+    view! {
+        <ActionForm action=action attr:class="record-form" attr:data-testid="contact-form">
+            <input type="hidden" name="id" value=id />
+            {move || {
+                let (values, errors, err) = form_state(action.value().get(), &initial);
+                view! {
+                    <EditFormHead err record_version reload=reload.clone() />
+                    <ContactFields values errors />
+                }
+            }}
+            <FormButtons pending=action.pending() back />
+        </ActionForm>
+    }
+}
+
+/// Edit, delete and restore over a record, hydrated on its own (an island):
+/// sent without a reload, a refusal shown right here.
+#[island]
+fn ContactActions(id: String, version: i32, can_edit: bool, can_restore: bool) -> impl IntoView {
+    let lang = crate::lang();
+    let delete = ServerAction::<DeleteContact>::new();
+    let restore = ServerAction::<RestoreContact>::new();
+    let error = move || match (delete.value().get(), restore.value().get()) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
+        _ => None,
+    };
+    let (id_delete, id_restore) = (id.clone(), id.clone());
+    view! {
+        <div class="actions">
+            {can_edit.then(|| view! { <a class="button" href=format!("/contacts/{id}/edit")>{T::Edit.text(lang)}</a> })}
+            {can_edit.then(|| view! {
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="id" value=id_delete />
+                    <input type="hidden" name="version" value=version.to_string() />
+                    <button type="submit" class="danger">{T::Delete.text(lang)}</button>
+                </ActionForm>
+            })}
+            {can_restore.then(|| view! {
+                <ActionForm action=restore attr:class="inline">
+                    <input type="hidden" name="id" value=id_restore />
+                    <button type="submit">{T::Restore.text(lang)}</button>
+                </ActionForm>
+            })}
+        </div>
+        {error}
+    }
+}
+
 #[component]
 pub fn ContactPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let delete = ServerAction::<DeleteContact>::new();
-    let restore = ServerAction::<RestoreContact>::new();
-    // Reloaded after a delete or restore: the redirect stays on the same route.
-    let detail = crate::ui::page_resource(
-        move || (id(), delete.version().get(), restore.version().get()),
-        |(id, _, _)| get_contact(id),
-    );
-    let user = use_user();
-    let _ = user;
-    let action_error = move || {
-        match (delete.value().get(), restore.value().get()) {
-            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
-            _ => None,
-        }
-    };
+    let detail = crate::ui::page_resource(id, get_contact);
     view! {
         <Notice />
-        {action_error}
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -228,27 +260,11 @@ pub fn ContactPage() -> impl IntoView {
                         let c = d.contact;
                         let r = c.row;
                         let id = r.id.to_string();
-                        let (id_delete, id_restore) = (id.clone(), id.clone());
-                        let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
+                                        let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
                         view! {
                             <div class="page-head">
                                 <h1 data-testid="contact-name">{r.name.clone()}</h1>
-                                <div class="actions">
-                                    {d.can_edit.then(|| view! { <a class="button" href=format!("/contacts/{id}/edit")>{T::Edit.text(lang)}</a> })}
-                                    {d.can_edit.then(|| view! {
-                                        <ActionForm action=delete attr:class="inline">
-                                            <input type="hidden" name="id" value=id_delete />
-                                            <input type="hidden" name="version" value=c.version.to_string() />
-                                            <button type="submit" class="danger">{T::Delete.text(lang)}</button>
-                                        </ActionForm>
-                                    })}
-                                    {d.can_restore.then(|| view! {
-                                        <ActionForm action=restore attr:class="inline">
-                                            <input type="hidden" name="id" value=id_restore />
-                                            <button type="submit">{T::Restore.text(lang)}</button>
-                                        </ActionForm>
-                                    })}
-                                </div>
+                                <ContactActions id=id.clone() version=c.version can_edit=d.can_edit can_restore=d.can_restore />
                             </div>
                             {c.deleted_at.map(|_| view! { <DeletedBanner /> })}
                             <dl class="record">

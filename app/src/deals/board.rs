@@ -29,23 +29,17 @@ pub fn PipelinePage() -> impl IntoView {
     };
     let board = crate::ui::page_resource(query, get_board);
     let owners = crate::ui::page_resource(|| (), |_| list_owners());
-    let move_action = ServerAction::<MoveDeal>::new();
-    // After any move (drag, keyboard or selector form) the board is reloaded from the server.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = move_action.value().get() {
-            board.refetch();
-        }
-    });
+    let location = use_location();
+    let back = move || {
+        let search = location.search.get();
+        if search.is_empty() { "/pipeline".to_string() } else { format!("/pipeline?{search}") }
+    };
     view! {
         <div class="page-head">
             <h1>{T::Pipeline.text(lang)}</h1>
             <a class="button" href="/deals">{T::DealsTitle.text(lang)}</a>
         </div>
         <Notice />
-        {move || match move_action.value().get() {
-            Some(Err(e)) => Some(view! { <div data-testid="board-error"><ErrorBox error=e /></div> }),
-            _ => None,
-        }}
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 let q = query();
@@ -66,7 +60,7 @@ pub fn PipelinePage() -> impl IntoView {
                     </Form>
                     {match result {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(b) => view! { <BoardView board=b query=q move_action /> }.into_any(),
+                        Ok(b) => view! { <BoardView board=b query=q back=back() /> }.into_any(),
                     }}
                 }
             })}
@@ -107,18 +101,29 @@ fn adjust(column: &mut BoardColumn, currency: &str, count: i64, sum: Decimal, we
     column.totals.retain(|t| t.count > 0);
 }
 
-#[component]
-fn BoardView(board: Board, query: BoardQuery, move_action: ServerAction<MoveDeal>) -> impl IntoView {
+/// The board itself, hydrated on its own (an island): cards move at once and
+/// move back, with the server's reason above the board, if it refuses.
+#[island]
+fn BoardView(board: Board, query: BoardQuery, back: String) -> impl IntoView {
     let lang = crate::lang();
+    let move_action = ServerAction::<MoveDeal>::new();
+    let back = StoredValue::new(back);
     let columns = RwSignal::new(board.columns.clone());
     let snapshot = StoredValue::new(board.columns);
     let dragging = RwSignal::new(None::<Uuid>);
     let can_move = board.can_move;
     // A refused move puts the board back as it was; the reason is shown above it.
-    Effect::new(move |_| {
-        if let Some(Err(_)) = move_action.value().get() {
-            columns.set(snapshot.get_value());
-        }
+    // After any accepted move the board is read again from the server.
+    let filters = StoredValue::new(query.clone());
+    Effect::new(move |_| match move_action.value().get() {
+        Some(Err(_)) => columns.set(snapshot.get_value()),
+        Some(Ok(())) => leptos::task::spawn_local(async move {
+            if let Ok(fresh) = get_board(filters.get_value()).await {
+                snapshot.set_value(fresh.columns.clone());
+                columns.set(fresh.columns);
+            }
+        }),
+        None => {}
     });
     let stage_ids: Vec<String> = columns.get_untracked().iter().map(|c| c.stage.id.clone()).collect();
     let stage_ids = StoredValue::new(stage_ids);
@@ -130,15 +135,14 @@ fn BoardView(board: Board, query: BoardQuery, move_action: ServerAction<MoveDeal
             move_action.dispatch(MoveDeal { id: id.to_string(), version: version.to_string(), stage: to, back: None });
         }
     };
-    let location = use_location();
-    let back = move || {
-        let search = location.search.get();
-        if search.is_empty() { "/pipeline".to_string() } else { format!("/pipeline?{search}") }
-    };
     let rest_link = move |stage: &str| {
         format!("/deals?{}", query_string(&[("stage", stage), ("owner", &query.owner), ("currency", &query.currency)]))
     };
     view! {
+        {move || match move_action.value().get() {
+            Some(Err(e)) => Some(view! { <div data-testid="board-error"><ErrorBox error=e /></div> }),
+            _ => None,
+        }}
         <div class="board" data-testid="board">
             <For each=move || columns.get() key=|c| (c.stage.id.clone(), c.count, c.cards.len(), c.totals.iter().map(|t| t.sum.to_string()).collect::<Vec<_>>().join("/")) let:column>
                 {
@@ -212,7 +216,7 @@ fn BoardView(board: Board, query: BoardQuery, move_action: ServerAction<MoveDeal
                                                 <ActionForm action=move_action attr:class="move-form">
                                                     <input type="hidden" name="id" value=id.to_string() />
                                                     <input type="hidden" name="version" value=card.version.to_string() />
-                                                    <input type="hidden" name="back" value=back />
+                                                    <input type="hidden" name="back" value=back.get_value() />
                                                     <select name="stage" aria-label=T::Stage.text(lang)>
                                                         {columns.get_untracked().iter().map(|c| {
                                                             let selected = c.stage.id == here;

@@ -175,7 +175,6 @@ pub fn DealNewPage() -> impl IntoView {
     let stages = crate::ui::page_resource(|| (), |_| list_stages());
     let owners = crate::ui::page_resource(|| (), |_| list_owners());
     let user = use_user();
-    let action = ServerAction::<CreateDeal>::new();
     view! {
         <h1>{T::NewDeal.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -200,16 +199,7 @@ pub fn DealNewPage() -> impl IntoView {
                         let back = format!("/accounts/{}", d.account.id);
                         view! {
                             <p>{T::Account.text(lang)} ": " <a href=back.clone()>{d.account.name.clone()}</a></p>
-                            <ActionForm action=action attr:class="record-form" attr:data-testid="deal-form">
-                                {move || {
-                                    let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    view! {
-                                        {err.map(|e| view! { <ErrorBox error=e /> })}
-                                        <DealFields values errors stages=stages.clone() owners=owners.clone() can_reassign />
-                                    }
-                                }}
-                                <FormButtons pending=action.pending() back=back />
-                            </ActionForm>
+                            <NewDealForm initial stages owners can_reassign back />
                         }.into_any()
                     }
                 }
@@ -225,7 +215,6 @@ pub fn DealEditPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = crate::ui::page_resource(id, get_deal);
     let owners = crate::ui::page_resource(|| (), |_| list_owners());
-    let action = ServerAction::<UpdateDeal>::new();
     view! {
         <h1>{T::EditDeal.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -237,25 +226,16 @@ pub fn DealEditPage() -> impl IntoView {
                         if !d.can_edit {
                             return view! { <LoadError error=AppError::Forbidden /> }.into_any();
                         }
-                        let record_version = d.deal.version;
                         let initial = DealForm::from_deal(&d.deal, &d.stages);
-                        let id = d.deal.id.to_string();
-                        let back = format!("/deals/{id}");
-                        let reload = format!("/deals/{id}/edit");
-                        let stages = d.stages.clone();
-                        let can_reassign = d.can_reassign;
                         view! {
-                            <ActionForm action=action attr:class="record-form" attr:data-testid="deal-form">
-                                <input type="hidden" name="id" value=id.clone() />
-                                {move || {
-                                    let (values, errors, err) = form_state(action.value().get(), &initial);
-                                    view! {
-                                        <EditFormHead err record_version reload=reload.clone() />
-                                        <DealFields values errors stages=stages.clone() owners=owners.clone() can_reassign />
-                                    }
-                                }}
-                                <FormButtons pending=action.pending() back=back />
-                            </ActionForm>
+                            <EditDealForm
+                                id=d.deal.id.to_string()
+                                record_version=d.deal.version
+                                initial
+                                stages=d.stages.clone()
+                                owners
+                                can_reassign=d.can_reassign
+                            />
                         }.into_any()
                     }
                 }
@@ -264,43 +244,109 @@ pub fn DealEditPage() -> impl IntoView {
     }
 }
 
+/// The new-deal form, hydrated on its own (an island).
+#[island]
+fn NewDealForm(initial: DealForm, stages: Vec<StageInfo>, owners: Vec<crate::auth::UserRef>, can_reassign: bool, back: String) -> impl IntoView {
+    let action = ServerAction::<CreateDeal>::new();
+    view! {
+        <ActionForm action=action attr:class="record-form" attr:data-testid="deal-form">
+            {move || {
+                let (values, errors, err) = form_state(action.value().get(), &initial);
+                view! {
+                    {err.map(|e| view! { <ErrorBox error=e /> })}
+                    <DealFields values errors stages=stages.clone() owners=owners.clone() can_reassign />
+                }
+            }}
+            <FormButtons pending=action.pending() back />
+        </ActionForm>
+    }
+}
+
+/// The edit form, an island like `NewDealForm`.
+#[island]
+fn EditDealForm(
+    id: String,
+    record_version: i32,
+    initial: DealForm,
+    stages: Vec<StageInfo>,
+    owners: Vec<crate::auth::UserRef>,
+    can_reassign: bool,
+) -> impl IntoView {
+    let action = ServerAction::<UpdateDeal>::new();
+    let back = format!("/deals/{id}");
+    let reload = format!("/deals/{id}/edit");
+    view! {
+        <ActionForm action=action attr:class="record-form" attr:data-testid="deal-form">
+            <input type="hidden" name="id" value=id />
+            {move || {
+                let (values, errors, err) = form_state(action.value().get(), &initial);
+                view! {
+                    <EditFormHead err record_version reload=reload.clone() />
+                    <DealFields values errors stages=stages.clone() owners=owners.clone() can_reassign />
+                }
+            }}
+            <FormButtons pending=action.pending() back />
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn DealPage() -> impl IntoView {
     let lang = crate::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let delete = ServerAction::<DeleteDeal>::new();
-    let restore = ServerAction::<RestoreDeal>::new();
-    // Reloaded after a delete or restore: the redirect stays on the same route.
-    let timeline = crate::activities::views::TimelineActions::new();
-    let detail = crate::ui::page_resource(
-        move || (id(), delete.version().get(), restore.version().get(), timeline.version()),
-        |(id, _, _, _)| get_deal(id),
-    );
-    let action_error = move || match (delete.value().get(), restore.value().get()) {
-        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
-        _ => None,
-    };
+    let detail = crate::ui::page_resource(id, get_deal);
     view! {
         <Notice />
-        {action_error}
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(d) => view! { <DealView d delete restore timeline /> }.into_any(),
+                    Ok(d) => view! { <DealView d /> }.into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
+/// Edit, delete and restore over a record, hydrated on its own (an island):
+/// sent without a reload, a refusal shown right here.
+#[island]
+fn DealActions(id: String, version: i32, can_edit: bool, can_restore: bool) -> impl IntoView {
+    let lang = crate::lang();
+    let delete = ServerAction::<DeleteDeal>::new();
+    let restore = ServerAction::<RestoreDeal>::new();
+    let error = move || match (delete.value().get(), restore.value().get()) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
+        _ => None,
+    };
+    let (id_delete, id_restore) = (id.clone(), id.clone());
+    view! {
+        <div class="actions">
+            {can_edit.then(|| view! { <a class="button" href=format!("/deals/{id}/edit")>{T::Edit.text(lang)}</a> })}
+            {can_edit.then(|| view! {
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="id" value=id_delete />
+                    <input type="hidden" name="version" value=version.to_string() />
+                    <button type="submit" class="danger">{T::Delete.text(lang)}</button>
+                </ActionForm>
+            })}
+            {can_restore.then(|| view! {
+                <ActionForm action=restore attr:class="inline">
+                    <input type="hidden" name="id" value=id_restore />
+                    <button type="submit">{T::Restore.text(lang)}</button>
+                </ActionForm>
+            })}
+        </div>
+        {error}
+    }
+}
+
 #[component]
-fn DealView(timeline: crate::activities::views::TimelineActions, d: DealDetail, delete: ServerAction<DeleteDeal>, restore: ServerAction<RestoreDeal>) -> impl IntoView {
+fn DealView(d: DealDetail) -> impl IntoView {
     let lang = crate::lang();
     let deal = d.deal;
     let id = deal.id.to_string();
-    let (id_delete, id_restore) = (id.clone(), id.clone());
     let stages = d.stages.clone();
     let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
     let spans = d.stage_history.into_iter().rev().map(|s| {
@@ -317,22 +363,7 @@ fn DealView(timeline: crate::activities::views::TimelineActions, d: DealDetail, 
     view! {
         <div class="page-head">
             <h1 data-testid="deal-name">{deal.name.clone()}</h1>
-            <div class="actions">
-                {d.can_edit.then(|| view! { <a class="button" href=format!("/deals/{id}/edit")>{T::Edit.text(lang)}</a> })}
-                {d.can_edit.then(|| view! {
-                    <ActionForm action=delete attr:class="inline">
-                        <input type="hidden" name="id" value=id_delete />
-                        <input type="hidden" name="version" value=deal.version.to_string() />
-                        <button type="submit" class="danger">{T::Delete.text(lang)}</button>
-                    </ActionForm>
-                })}
-                {d.can_restore.then(|| view! {
-                    <ActionForm action=restore attr:class="inline">
-                        <input type="hidden" name="id" value=id_restore />
-                        <button type="submit">{T::Restore.text(lang)}</button>
-                    </ActionForm>
-                })}
-            </div>
+            <DealActions id=id.clone() version=deal.version can_edit=d.can_edit can_restore=d.can_restore />
         </div>
         {deal.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">
@@ -359,7 +390,7 @@ fn DealView(timeline: crate::activities::views::TimelineActions, d: DealDetail, 
                 <tbody>{spans}</tbody>
             </table>
         </section>
-        <crate::activities::views::Timeline target="deal" target_id=id.clone() activities=d.activities can_add=d.can_edit actions=timeline />
+        <crate::activities::views::Timeline target="deal".to_string() target_id=id.clone() activities=d.activities can_add=d.can_edit />
         <section>
             <h2>{T::History.text(lang)}</h2>
             <HistoryTable entries=d.history />
