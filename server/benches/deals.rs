@@ -25,8 +25,7 @@
 //! the binary without `--bench`) does nothing.
 
 use std::process::ExitCode;
-use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use app::auth::{CurrentUser, Role};
 use app::deals::{BoardQuery, DealQuery};
@@ -35,13 +34,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 
 mod support;
-use support::{ensure_database, install_notice_capture, number_prefix, pad, push_row, BoxError, Notices};
+use support::{install_notice_capture, number_prefix, pad, push_row, BoxError, Notices};
 
 const TARGET_DEALS: i64 = 1_000_000;
 const TARGET_ACCOUNTS: i64 = 2_000;
@@ -73,39 +71,11 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     let notices = install_notice_capture();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-    match runtime.block_on(run(&url, notices)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("benchmark failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::run_to_exit(run(&url, notices))
 }
 
 async fn run(url: &str, notices: Notices) -> Result<(), BoxError> {
-    let options = PgConnectOptions::from_str(url)?;
-    ensure_database(&options).await?;
-    // One connection: every call reuses the same prepared statements, as a busy
-    // server connection would (Postgres may switch to a generic plan after 5 runs).
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .acquire_timeout(Duration::from_secs(600))
-        .connect_with(options)
-        .await?;
-    match server::MIGRATOR.run(&pool).await {
-        Ok(()) => {}
-        Err(sqlx::migrate::MigrateError::VersionMismatch(v)) => {
-            return Err(format!(
-                "migration {v} changed since it was applied to this database; \
-                 rerun with BENCH_RESET=1 to drop and reload it (a few minutes)"
-            )
-            .into())
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let pool = support::connect_and_migrate(url, "a few minutes").await?;
     let users = ensure_users(&pool).await?;
     let load = load_if_needed(&pool, &users).await?;
     print_environment(&pool, &load).await?;

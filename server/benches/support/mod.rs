@@ -4,8 +4,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection};
+use std::future::Future;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Notices = Arc<Mutex<Vec<String>>>;
@@ -110,4 +115,48 @@ pub fn push_row(buf: &mut String, fields: &[Option<String>]) {
 /// on 0..900,000,000 (7919 is coprime to it), so every account gets its own number.
 pub fn number_prefix(i: u32) -> u32 {
     100_000_000 + ((i as u64 * 7919) % 900_000_000) as u32
+}
+
+/// Runs a benchmark's body on a single-threaded runtime and turns its error into
+/// the process's exit status.
+pub fn run_to_exit<F: Future<Output = Result<(), BoxError>>>(body: F) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("benchmark failed: tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(body) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("benchmark failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Creates the benchmark database if missing, connects and migrates it.
+/// `reload_time` goes into the hint shown when a migration changed since the load.
+pub async fn connect_and_migrate(url: &str, reload_time: &str) -> Result<PgPool, BoxError> {
+    let options = PgConnectOptions::from_str(url)?;
+    ensure_database(&options).await?;
+    // One connection: every call reuses the same prepared statements, as a busy
+    // server connection would (Postgres may switch to a generic plan after 5 runs).
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(Duration::from_secs(600))
+        .connect_with(options)
+        .await?;
+    match server::MIGRATOR.run(&pool).await {
+        Ok(()) => Ok(pool),
+        Err(sqlx::migrate::MigrateError::VersionMismatch(v)) => Err(format!(
+            "migration {v} changed since it was applied to this database; \
+             rerun with BENCH_RESET=1 to drop and reload it ({reload_time})"
+        )
+        .into()),
+        Err(e) => Err(e.into()),
+    }
 }
