@@ -5,6 +5,7 @@ import {
   accountIdFrom,
   accountSubmit,
   dashed,
+  displayName,
   expect,
   koreanTag,
   onApp,
@@ -16,6 +17,9 @@ import {
   validBusinessNumber,
   withWrongCheckDigit,
 } from './helpers';
+
+/** The manager who signs in below, as the app names him (from keycloak/salesops-realm.json). */
+const PARK = displayName('park.jihoon');
 
 for (const javaScriptEnabled of [true, false]) {
   test.describe(`accounts, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
@@ -51,7 +55,7 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(record).toContainText(dashed(bn)); // stored as digits, shown dashed
       await expect(record).toContainText('IT/소프트웨어');
       await expect(record).toContainText('https://gahram.example.co.kr');
-      await expect(record).toContainText('박지훈');
+      await expect(record).toContainText(PARK);
       await expect(page.getByTestId('history')).toContainText('생성');
 
       // --- find it with a partial Korean search (three syllables from the middle of the name)
@@ -79,7 +83,7 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(record).toContainText(editedAddress);
       const updates = page.getByTestId('history').locator(':scope > li', { has: page.locator('strong', { hasText: '수정' }) });
       await expect(updates).toHaveCount(1);
-      await expect(updates.first()).toContainText('박지훈');
+      await expect(updates.first()).toContainText(PARK);
       await expect(updates.first()).toContainText('address');
       await expect(updates.first().locator('ins')).toHaveText(editedAddress);
 
@@ -100,7 +104,7 @@ for (const javaScriptEnabled of [true, false]) {
       await accountSubmit(pageB).click();
       const conflict = pageB.locator('p.error-box');
       await expect(conflict).toContainText('다른 사용자가 먼저 수정했습니다');
-      await expect(conflict).toContainText('박지훈');
+      await expect(conflict).toContainText(PARK);
       await expect(conflict).toHaveAttribute('role', 'alert');
       expect(onApp(`/accounts/${id}/edit`)(new URL(pageB.url()))).toBe(true);
       // What B typed is still on screen.

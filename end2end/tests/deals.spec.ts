@@ -4,9 +4,9 @@
 
 import type { Page, Response } from '@playwright/test';
 import {
-  STAGES,
   accountsOwnedBy,
   createDeal,
+  displayName,
   expect,
   isoDate,
   koreanTag,
@@ -15,6 +15,7 @@ import {
   open,
   ready,
   signIn,
+  stage,
   test,
   type StageId,
 } from './helpers';
@@ -33,7 +34,7 @@ function randomAmount(): number {
 
 /** The id of one of park.jihoon's accounts (a manager; the deals below hang off it). */
 async function parkAccountId(page: Page): Promise<string> {
-  const rows = await accountsOwnedBy(page, '박지훈');
+  const rows = await accountsOwnedBy(page, PARK.name);
   const href = (await rows.first().locator('td a').first().getAttribute('href')) ?? '';
   const id = href.split('/').pop() ?? '';
   expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -57,8 +58,8 @@ async function openBoard(page: Page, owner: { id: string; name: string }): Promi
   await expect(page.locator('form.filters select[name=owner] option:checked')).toHaveText(owner.name);
 }
 
-function column(page: Page, stage: StageId) {
-  return page.getByTestId(`column-${stage}`);
+function column(page: Page, stageId: StageId) {
+  return page.getByTestId(`column-${stage(stageId).id}`); // an unknown id throws rather than matching nothing
 }
 
 function card(page: Page, id: string) {
@@ -75,8 +76,8 @@ async function dragCard(page: Page, id: string, to: StageId): Promise<void> {
   await card(page, id).dragTo(column(page, to).locator('header'));
 }
 
-function cardIn(page: Page, stage: StageId, id: string) {
-  return column(page, stage).locator(`[data-testid=deal-card][data-deal-id="${id}"]`);
+function cardIn(page: Page, stageId: StageId, id: string) {
+  return column(page, stageId).locator(`[data-testid=deal-card][data-deal-id="${id}"]`);
 }
 
 interface ColumnNumbers {
@@ -90,28 +91,28 @@ interface ColumnNumbers {
 const number = (s: string) => Number(s.replace(/,/g, ''));
 
 /** What a column's header shows: its count, KRW total and KRW weighted total. */
-async function columnNumbers(page: Page, stage: StageId): Promise<ColumnNumbers> {
-  const col = column(page, stage);
+async function columnNumbers(page: Page, stageId: StageId): Promise<ColumnNumbers> {
+  const col = column(page, stageId);
   const countText = ((await col.getByTestId('column-count').textContent()) ?? '').trim();
   const c = /^([\d,]+)\s*건$/.exec(countText);
-  if (!c) throw new Error(`column ${stage}: count reads "${countText}"`);
+  if (!c) throw new Error(`column ${stageId}: count reads "${countText}"`);
   const total = col.getByTestId('column-total-KRW');
   if ((await total.count()) === 0) return { count: number(c[1]), krw: 0, weighted: 0 };
   const totalText = ((await total.textContent()) ?? '').trim();
   const t = /^([\d,]+)원\s*가중 금액\s*([\d,]+)원$/.exec(totalText);
-  if (!t) throw new Error(`column ${stage}: KRW total reads "${totalText}"`);
+  if (!t) throw new Error(`column ${stageId}: KRW total reads "${totalText}"`);
   return { count: number(c[1]), krw: number(t[1]), weighted: number(t[2]) };
 }
 
 /** Waits until the column's header shows these numbers. */
-async function expectColumn(page: Page, stage: StageId, expected: ColumnNumbers): Promise<void> {
+async function expectColumn(page: Page, stageId: StageId, expected: ColumnNumbers): Promise<void> {
   await expect
-    .poll(() => columnNumbers(page, stage), { message: `column ${stage} header` })
+    .poll(() => columnNumbers(page, stageId), { message: `column ${stageId} header` })
     .toEqual(expected);
 }
 
 /** The numbers after one KRW deal of `amount` left (sign -1) or joined (sign +1) the column. */
-function shifted(before: ColumnNumbers, stage: StageId, amount: number, sign: 1 | -1, probability = STAGES[stage].probability): ColumnNumbers {
+function shifted(before: ColumnNumbers, stageId: StageId, amount: number, sign: 1 | -1, probability = stage(stageId).probability): ColumnNumbers {
   return {
     count: before.count + sign,
     krw: before.krw + sign * amount,
@@ -127,9 +128,9 @@ function moveRoundTrip(page: Page) {
 }
 
 /** Checks that a move request was for this deal and stage. */
-function expectMoveRequest(response: Response, id: string, stage: StageId): void {
+function expectMoveRequest(response: Response, id: string, stageId: StageId): void {
   const sent = new URLSearchParams(response.request().postData() ?? '');
-  expect({ id: sent.get('id'), stage: sent.get('stage') }).toEqual({ id, stage });
+  expect({ id: sent.get('id'), stage: sent.get('stage') }).toEqual({ id, stage: stage(stageId).id });
 }
 
 /** The stage history rows of a deal's page, newest first. */
@@ -137,7 +138,12 @@ function stageHistoryRows(page: Page) {
   return page.getByTestId('stage-history').locator('tbody tr');
 }
 
-const PARK = { name: '박지훈' };
+/** Escapes a string for use inside a RegExp. */
+function reEscape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const PARK = { name: displayName('park.jihoon') };
 
 // ---------------------------------------------------------------- board moves, JavaScript on
 
@@ -148,7 +154,7 @@ test.describe('pipeline board, JavaScript on', () => {
     const amount = randomAmount();
     const name = `끌기${koreanTag(6)} 클라우드 전환`;
     const id = await createDeal(page, { accountId, name, stage: 'qualified', amount: String(amount), closeDate: isoDate(0) });
-    await expect(page.getByTestId('deal-stage')).toHaveText('자격확인');
+    await expect(page.getByTestId('deal-stage')).toHaveText(stage('qualified').name);
     await expect(stageHistoryRows(page)).toHaveCount(1);
 
     const owner = { ...PARK, id: await ownerId(page, PARK.name) };
@@ -156,11 +162,11 @@ test.describe('pipeline board, JavaScript on', () => {
     await expect(cardIn(page, 'qualified', id)).toBeVisible();
     await expect(card(page, id)).toHaveAttribute('aria-label', name);
     await expect(card(page, id).locator('.card-amount')).toHaveText(`${grouped(amount)}원`);
-    await expect(card(page, id).locator('.card-meta')).toContainText('20%');
+    await expect(card(page, id).locator('.card-meta')).toContainText(`${stage('qualified').probability}%`);
     const before = { qualified: await columnNumbers(page, 'qualified'), proposal: await columnNumbers(page, 'proposal') };
     expect(before.qualified.krw).toBeGreaterThanOrEqual(amount);
 
-    // Drag it from 자격확인 to 제안 and wait for the server's answer and the reloaded board.
+    // Drag it from qualified to proposal and wait for the server's answer and the reloaded board.
     const { moved, reloaded } = moveRoundTrip(page);
     await dragCard(page, id, 'proposal');
     const move = await moved;
@@ -170,7 +176,7 @@ test.describe('pipeline board, JavaScript on', () => {
 
     await expect(cardIn(page, 'proposal', id)).toBeVisible();
     await expect(cardIn(page, 'qualified', id)).toHaveCount(0);
-    await expect(card(page, id).locator('.card-meta')).toContainText('40%'); // the new stage's probability
+    await expect(card(page, id).locator('.card-meta')).toContainText(`${stage('proposal').probability}%`); // the new stage's probability
     await expect(page.getByTestId('board-error')).toHaveCount(0);
     const after = {
       qualified: shifted(before.qualified, 'qualified', amount, -1),
@@ -192,13 +198,13 @@ test.describe('pipeline board, JavaScript on', () => {
     await card(page, id).getByRole('link', { name }).click();
     await page.waitForURL(onApp(`/deals/${id}`));
     await expect(page.getByTestId('deal-name')).toHaveText(name);
-    await expect(page.getByTestId('deal-stage')).toHaveText('제안');
+    await expect(page.getByTestId('deal-stage')).toHaveText(stage('proposal').name);
     const rows = stageHistoryRows(page);
     await expect(rows).toHaveCount(2);
-    await expect(rows.nth(0).locator('td').nth(0)).toHaveText('제안');
-    await expect(rows.nth(0).locator('td').nth(1)).toHaveText('자격확인');
-    await expect(rows.nth(0).locator('td').nth(3)).toHaveText('박지훈');
-    await expect(rows.nth(1).locator('td').nth(0)).toHaveText('자격확인');
+    await expect(rows.nth(0).locator('td').nth(0)).toHaveText(stage('proposal').name);
+    await expect(rows.nth(0).locator('td').nth(1)).toHaveText(stage('qualified').name);
+    await expect(rows.nth(0).locator('td').nth(3)).toHaveText(PARK.name);
+    await expect(rows.nth(1).locator('td').nth(0)).toHaveText(stage('qualified').name);
     await expect(rows.nth(1).locator('td').nth(1)).toHaveText('');
   });
 
@@ -236,7 +242,7 @@ test.describe('pipeline board, JavaScript on', () => {
     await expectColumn(page, 'qualified', after.qualified);
 
     await open(page, `/deals/${id}`);
-    await expect(page.getByTestId('deal-stage')).toHaveText('자격확인');
+    await expect(page.getByTestId('deal-stage')).toHaveText(stage('qualified').name);
     await expect(stageHistoryRows(page)).toHaveCount(2);
   });
 
@@ -245,7 +251,7 @@ test.describe('pipeline board, JavaScript on', () => {
     const accountId = await parkAccountId(page);
     const name = `금액없음${koreanTag(6)} 협업 도구`;
     const id = await createDeal(page, { accountId, name, stage: 'negotiation', amount: '', closeDate: isoDate(0) });
-    await expect(page.locator('dl.record')).toContainText('협상');
+    await expect(page.locator('dl.record')).toContainText(stage('negotiation').name);
 
     const owner = { ...PARK, id: await ownerId(page, PARK.name) };
     await openBoard(page, owner);
@@ -275,9 +281,9 @@ test.describe('pipeline board, JavaScript on', () => {
     await expectColumn(page, 'won', before.won);
 
     await open(page, `/deals/${id}`);
-    await expect(page.getByTestId('deal-stage')).toHaveText('협상');
+    await expect(page.getByTestId('deal-stage')).toHaveText(stage('negotiation').name);
     await expect(stageHistoryRows(page)).toHaveCount(1);
-    await expect(stageHistoryRows(page).first().locator('td').first()).toHaveText('협상');
+    await expect(stageHistoryRows(page).first().locator('td').first()).toHaveText(stage('negotiation').name);
   });
 });
 
@@ -305,8 +311,8 @@ test.describe('pipeline board, JavaScript off', () => {
     const before = { proposal: await columnNumbers(page, 'proposal'), negotiation: await columnNumbers(page, 'negotiation') };
 
     const form = card(page, id).locator('form.move-form');
-    await expect(form.locator('select[name=stage] option:checked')).toHaveText('제안');
-    await form.locator('select[name=stage]').selectOption({ label: '협상' });
+    await expect(form.locator('select[name=stage] option:checked')).toHaveText(stage('proposal').name);
+    await form.locator('select[name=stage]').selectOption({ label: stage('negotiation').name });
     const back = page.waitForResponse((r) => r.url() === boardUrl && r.request().method() === 'GET');
     await form.getByRole('button', { name: '이동' }).click();
     expect((await back).ok()).toBe(true);
@@ -315,15 +321,15 @@ test.describe('pipeline board, JavaScript off', () => {
 
     await expect(cardIn(page, 'negotiation', id)).toBeVisible();
     await expect(cardIn(page, 'proposal', id)).toHaveCount(0);
-    await expect(card(page, id).locator('form.move-form select[name=stage] option:checked')).toHaveText('협상');
-    await expect(card(page, id).locator('.card-meta')).toContainText('70%');
+    await expect(card(page, id).locator('form.move-form select[name=stage] option:checked')).toHaveText(stage('negotiation').name);
+    await expect(card(page, id).locator('.card-meta')).toContainText(`${stage('negotiation').probability}%`);
     await expectColumn(page, 'proposal', shifted(before.proposal, 'proposal', amount, -1));
     await expectColumn(page, 'negotiation', shifted(before.negotiation, 'negotiation', amount, 1));
 
     await open(page, `/deals/${id}`);
-    await expect(page.getByTestId('deal-stage')).toHaveText('협상');
+    await expect(page.getByTestId('deal-stage')).toHaveText(stage('negotiation').name);
     await expect(stageHistoryRows(page)).toHaveCount(2);
-    await expect(stageHistoryRows(page).first().locator('td').nth(1)).toHaveText('제안');
+    await expect(stageHistoryRows(page).first().locator('td').nth(1)).toHaveText(stage('proposal').name);
   });
 });
 
@@ -361,7 +367,7 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(entry).toHaveCount(1);
       await expect(entry.locator('.kind')).toHaveText('메모');
       await expect(entry.locator('p.body')).toHaveText(body);
-      await expect(entry.locator('.meta')).toContainText('박지훈');
+      await expect(entry.locator('.meta')).toContainText(PARK.name);
 
       // Still there on a fresh load.
       await open(page, `/deals/${id}`);
@@ -377,11 +383,13 @@ test('a rep sees only his own deals; another rep\'s deal is not found', async ({
   const manager = await newContext(browser);
   const mpage = await manager.newPage();
   await signIn(mpage, 'park.jihoon');
-  const leeId = await ownerId(mpage, '이서연');
+  const lee = displayName('lee.seoyeon');
+  const kim = displayName('kim.minjun');
+  const leeId = await ownerId(mpage, lee);
   await open(mpage, `/deals?owner=${leeId}`);
   const leeRows = mpage.getByTestId('deal-list').locator('tbody tr');
   await expect(leeRows.first()).toBeVisible();
-  await expect(leeRows.locator('td:nth-child(7)').first()).toHaveText('이서연');
+  await expect(leeRows.locator('td:nth-child(7)').first()).toHaveText(lee);
   const link = leeRows.first().locator('td a').first();
   const leeDeal = { name: ((await link.textContent()) ?? '').trim(), id: ((await link.getAttribute('href')) ?? '').split('/').pop() ?? '' };
   expect(leeDeal.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -396,7 +404,7 @@ test('a rep sees only his own deals; another rep\'s deal is not found', async ({
     await expect(cards.first()).toBeVisible();
     const metas = await cards.locator('.card-meta').allTextContents();
     expect(metas.length).toBeGreaterThan(0);
-    for (const meta of metas) expect(meta.trim()).toMatch(/ · 김민준$/);
+    for (const meta of metas) expect(meta.trim()).toMatch(new RegExp(` · ${reEscape(kim)}$`));
     await expect(card(page, leeDeal.id)).toHaveCount(0);
   }
 
@@ -404,7 +412,7 @@ test('a rep sees only his own deals; another rep\'s deal is not found', async ({
   await open(page, '/deals');
   const owners = await page.getByTestId('deal-list').locator('tbody tr td:nth-child(7)').allTextContents();
   expect(owners.length).toBeGreaterThan(0);
-  expect(new Set(owners.map((o) => o.trim()))).toEqual(new Set(['김민준']));
+  expect(new Set(owners.map((o) => o.trim()))).toEqual(new Set([kim]));
   await open(page, `/deals?q=${encodeURIComponent(leeDeal.name)}`);
   await expect(page.locator('p.empty')).toHaveText('영업기회가 없습니다.');
 

@@ -5,6 +5,7 @@ import {
   BASE_URL,
   accountsOwnedBy,
   apiHeaders,
+  displayName,
   expect,
   koreanTag,
   onApp,
@@ -15,6 +16,11 @@ import {
   type Username,
 } from './helpers';
 import type { Locator, Page } from '@playwright/test';
+
+// Display names of the demo users, as the app shows them (from keycloak/salesops-realm.json).
+const KIM = displayName('kim.minjun');
+const LEE = displayName('lee.seoyeon');
+const PARK = displayName('park.jihoon');
 
 /** Opens the first account of a list of rows and returns its id and name. */
 async function openFirst(page: Page, rows: Locator): Promise<{ id: string; name: string }> {
@@ -53,14 +59,14 @@ async function expectNoAccountNamed(page: Page, name: string) {
 
 test('a rep edits his own accounts only; a forged save of another rep\'s account is refused', async ({ page }) => {
   await signIn(page, 'kim.minjun');
-  await expect(page.getByTestId('current-user')).toContainText('김민준');
+  await expect(page.getByTestId('current-user')).toContainText(KIM);
   await expect(page.getByTestId('current-user')).toContainText('영업 담당');
   await expect(page.getByRole('link', { name: '새 고객사' })).toBeVisible();
   await expect(page.getByText('삭제된 항목 보기')).toHaveCount(0); // managers only
 
   // His own account: edit and delete are offered.
-  const own = await openFirst(page, await accountsOwnedBy(page, '김민준'));
-  await expect(page.locator('dl.record')).toContainText('김민준');
+  const own = await openFirst(page, await accountsOwnedBy(page, KIM));
+  await expect(page.locator('dl.record')).toContainText(KIM);
   await expectEditControls(page, true);
   await page.getByRole('link', { name: '수정', exact: true }).click();
   await page.waitForURL(onApp(`/accounts/${own.id}/edit`));
@@ -73,8 +79,8 @@ test('a rep edits his own accounts only; a forged save of another rep\'s account
   await expect(page.locator('#f-owner_id')).toHaveCount(0);
 
   // Lee Seoyeon's account: readable, but no edit, delete or new-contact controls.
-  const theirs = await openFirst(page, await accountsOwnedBy(page, '이서연'));
-  await expect(page.locator('dl.record')).toContainText('이서연');
+  const theirs = await openFirst(page, await accountsOwnedBy(page, LEE));
+  await expect(page.locator('dl.record')).toContainText(LEE);
   await expectEditControls(page, false);
 
   // Hiding the button is not the protection: a forged save is refused by the server.
@@ -95,13 +101,13 @@ test('a rep edits his own accounts only; a forged save of another rep\'s account
 
 test('a viewer reads everything and changes nothing, even with a forged request', async ({ page }) => {
   await signIn(page, 'choi.yuna');
-  await expect(page.getByTestId('current-user')).toContainText('최유나');
+  await expect(page.getByTestId('current-user')).toContainText(displayName('choi.yuna'));
   await expect(page.getByTestId('current-user')).toContainText('조회 전용');
   await expect(page.getByTestId('account-list')).toBeVisible();
   await expect(page.getByRole('link', { name: '새 고객사' })).toHaveCount(0);
 
   // Accounts of every owner: readable, never editable.
-  for (const owner of ['김민준', '이서연', '박지훈']) {
+  for (const owner of [KIM, LEE, PARK]) {
     await openFirst(page, await accountsOwnedBy(page, owner));
     await expect(page.locator('dl.record')).toContainText(owner);
     await expectEditControls(page, false);
@@ -117,18 +123,19 @@ test('a viewer reads everything and changes nothing, even with a forged request'
   await expectNoAccountNamed(page, name);
 });
 
-for (const [username, displayName, roleLabel] of [
-  ['park.jihoon', '박지훈', '영업 매니저'],
-  ['jung.admin', '정관리', '운영 관리자'],
-] as [Username, string, string][]) {
+for (const [username, roleLabel] of [
+  ['park.jihoon', '영업 매니저'],
+  ['jung.admin', '운영 관리자'],
+] as [Username, string][]) {
   test(`${username} (${roleLabel}) edits everyone's accounts and reassigns owners`, async ({ page }) => {
+    const name = displayName(username);
     await signIn(page, username);
-    await expect(page.getByTestId('current-user')).toContainText(displayName);
+    await expect(page.getByTestId('current-user')).toContainText(name);
     await expect(page.getByTestId('current-user')).toContainText(roleLabel);
     await expect(page.getByRole('link', { name: '새 고객사' })).toBeVisible();
     await expect(page.getByText('삭제된 항목 보기')).toBeVisible();
 
-    for (const owner of ['김민준', '이서연']) {
+    for (const owner of [KIM, LEE]) {
       const account = await openFirst(page, await accountsOwnedBy(page, owner));
       await expectEditControls(page, true);
       await page.getByRole('link', { name: '수정', exact: true }).click();
@@ -136,11 +143,11 @@ for (const [username, displayName, roleLabel] of [
       const ownerSelect = page.locator('#f-owner_id');
       await expect(ownerSelect).toBeVisible();
       await expect(ownerSelect.locator('option:checked')).toHaveText(owner);
-      await expect(ownerSelect.locator('option')).toContainText(['김민준', '박지훈', '이서연']);
+      await expect(ownerSelect.locator('option')).toContainText([KIM, PARK, LEE]);
     }
 
     await open(page, '/accounts/new');
-    await expect(page.locator('#f-owner_id option:checked')).toHaveText(displayName);
+    await expect(page.locator('#f-owner_id option:checked')).toHaveText(name);
   });
 }
 
@@ -150,7 +157,7 @@ test('a user without a SalesOps role sees the no-access page and can sign out', 
   expect(response?.status()).toBe(403);
   await expect(page.getByTestId('no-access')).toHaveText('접근 권한이 없습니다');
   await expect(page.getByText('SalesOps를 쓰려면 영업 역할이 필요합니다.')).toBeVisible();
-  await expect(page.getByText('한손님')).toBeVisible();
+  await expect(page.getByText(displayName('han.guest'))).toBeVisible();
   await expect(page.getByTestId('account-list')).toHaveCount(0);
 
   // Other pages, and the data behind them, are refused too.

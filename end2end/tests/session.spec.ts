@@ -6,13 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
-import { BASE_URL, BASE_URL_2, KEYCLOAK_URL, expect, onApp, signIn, test } from './helpers';
+import { BASE_URL, BASE_URL_2, KEYCLOAK_URL, REALM_NAME, displayName, expect, onApp, signIn, test } from './helpers';
 
 // Keycloak ends a user's sessions (an administrator, or a sign-out in another
 // application): its back-channel call must end the SalesOps session as well.
 test('a session ended in Keycloak ends the SalesOps session (back-channel logout)', async ({ page, request }) => {
-  await signIn(page, 'choi.yuna');
-  await expect(page.getByTestId('current-user')).toContainText('최유나');
+  const viewer = 'choi.yuna';
+  await signIn(page, viewer);
+  await expect(page.getByTestId('current-user')).toContainText(displayName(viewer));
 
   // The admin console's "sign out all sessions" for this user, through Keycloak's admin API.
   const token = await request.post(`${KEYCLOAK_URL}/realms/master/protocol/openid-connect/token`, {
@@ -20,11 +21,12 @@ test('a session ended in Keycloak ends the SalesOps session (back-channel logout
   });
   expect(token.ok()).toBe(true);
   const auth = { Authorization: `Bearer ${(await token.json()).access_token}` };
-  const users = await request.get(`${KEYCLOAK_URL}/admin/realms/salesops/users?username=choi.yuna&exact=true`, {
+  const admin = `${KEYCLOAK_URL}/admin/realms/${REALM_NAME}`;
+  const users = await request.get(`${admin}/users?username=${encodeURIComponent(viewer)}&exact=true`, {
     headers: auth,
   });
   const [user] = await users.json();
-  const logout = await request.post(`${KEYCLOAK_URL}/admin/realms/salesops/users/${user.id}/logout`, { headers: auth });
+  const logout = await request.post(`${admin}/users/${user.id}/logout`, { headers: auth });
   expect(logout.status()).toBe(204);
 
   // The next page load is no longer signed in: back to Keycloak, which asks for the password.
@@ -135,12 +137,13 @@ test.describe('a second instance', () => {
 
   test('shares the session, which also survives a restart', async ({ page }) => {
     test.setTimeout(120_000);
+    const park = displayName('park.jihoon');
     await signIn(page, 'park.jihoon');
 
     // Same host, other port: the browser sends the same cookie, the other instance knows it.
     await page.goto(`${BASE_URL_2}/accounts`);
     expect(onApp('/accounts', BASE_URL_2)(new URL(page.url()))).toBe(true);
-    await expect(page.getByTestId('current-user')).toContainText('박지훈');
+    await expect(page.getByTestId('current-user')).toContainText(park);
     await expect(page.getByTestId('account-list')).toContainText('(주)구름클라우드');
 
     // Restart the second instance: the session lives in Postgres.
@@ -148,11 +151,11 @@ test.describe('a second instance', () => {
     await start();
     await page.reload();
     expect(onApp('/accounts', BASE_URL_2)(new URL(page.url()))).toBe(true);
-    await expect(page.getByTestId('current-user')).toContainText('박지훈');
+    await expect(page.getByTestId('current-user')).toContainText(park);
     await expect(page.getByTestId('account-list')).toBeVisible();
 
     // And the first instance still serves it too.
     await page.goto(`${BASE_URL}/contacts`);
-    await expect(page.getByTestId('current-user')).toContainText('박지훈');
+    await expect(page.getByTestId('current-user')).toContainText(park);
   });
 });
