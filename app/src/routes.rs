@@ -11,17 +11,17 @@ use crate::i18n::T;
 
 #[component]
 pub fn AppRoutes() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     view! {
         <Routes fallback=move || view! { <p class="empty">{T::NotFoundPage.text(lang)}</p> }>
             <Route path=path!("/") view=|| view! { <Redirect path="/accounts" /> } />
             <Route path=path!("/accounts") view=crate::accounts::views::AccountsPage ssr=SsrMode::Async />
             <Route path=path!("/accounts/new") view=crate::accounts::views::AccountNewPage ssr=SsrMode::Async />
-            <Route path=path!("/accounts/:id") view=crate::accounts::views::AccountPage ssr=SsrMode::Async />
+            <Route path=path!("/accounts/:id") view=crate::pages::views::AccountPage ssr=SsrMode::Async />
             <Route path=path!("/accounts/:id/edit") view=crate::accounts::views::AccountEditPage ssr=SsrMode::Async />
             <Route path=path!("/deals") view=crate::deals::views::DealsPage ssr=SsrMode::Async />
             <Route path=path!("/deals/new") view=crate::deals::views::DealNewPage ssr=SsrMode::Async />
-            <Route path=path!("/deals/:id") view=crate::deals::views::DealPage ssr=SsrMode::Async />
+            <Route path=path!("/deals/:id") view=crate::pages::views::DealPage ssr=SsrMode::Async />
             <Route path=path!("/deals/:id/edit") view=crate::deals::views::DealEditPage ssr=SsrMode::Async />
             <Route path=path!("/pipeline") view=crate::deals::board::PipelinePage ssr=SsrMode::Async />
             <Route path=path!("/contacts") view=crate::contacts::views::ContactsPage ssr=SsrMode::Async />

@@ -1,11 +1,11 @@
-//! Server-only plumbing shared by every domain: the pool from context, the
-//! error-to-status mapping of server functions, transactions and the audit trail.
+//! Server-only plumbing below everything else in `app`: the pool from the
+//! request context, the error-to-status mapping of server functions, id and
+//! version parsing, keyset cursors. It uses nothing of `app` but the leaf types.
 
 use std::future::Future;
 
 use leptos::prelude::use_context;
-use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -59,80 +59,6 @@ pub fn parse_version(raw: &str) -> Result<i32, AppError> {
         .ok_or_else(|| AppError::field("", crate::i18n::T::ErrStaleVersion))
 }
 
-/// One row of the audit trail, written inside the caller's transaction.
-pub async fn audit(
-    conn: &mut PgConnection,
-    entity: &str,
-    entity_id: Uuid,
-    action: &str,
-    actor: Uuid,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "insert into audit_log (entity, entity_id, action, actor_id, before, after)
-         values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(entity)
-    .bind(entity_id)
-    .bind(action)
-    .bind(actor)
-    .bind(before)
-    .bind(after)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Audit rows of one record, newest first, with the field-level differences.
-pub async fn history(pool: &PgPool, entity: &str, entity_id: Uuid) -> Result<Vec<crate::HistoryEntry>, AppError> {
-    let rows: Vec<(String, chrono::DateTime<chrono::Utc>, String, Option<Value>, Option<Value>)> = sqlx::query_as(
-        "select l.action, l.at, u.display_name, l.before, l.after
-         from audit_log l join users u on u.id = l.actor_id
-         where l.entity = $1 and l.entity_id = $2
-         order by l.id desc limit 200",
-    )
-    .bind(entity)
-    .bind(entity_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(action, at, actor, before, after)| crate::HistoryEntry {
-            changes: diff(before.as_ref(), after.as_ref()),
-            action,
-            at,
-            actor,
-        })
-        .collect())
-}
-
-/// Fields whose values differ, skipping bookkeeping columns.
-fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<crate::FieldChange> {
-    const SKIP: &[&str] = &["id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_by"];
-    let empty = serde_json::Map::new();
-    let b = before.and_then(Value::as_object).unwrap_or(&empty);
-    let a = after.and_then(Value::as_object).unwrap_or(&empty);
-    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| !SKIP.contains(&k.as_str()))
-        .filter_map(|k| {
-            let (old, new) = (b.get(k).unwrap_or(&Value::Null), a.get(k).unwrap_or(&Value::Null));
-            (old != new).then(|| crate::FieldChange { field: k.clone(), before: show(old), after: show(new) })
-        })
-        .collect()
-}
-
-fn show(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// `%text%` for ILIKE, with the user's own wildcards taken literally.
 pub fn contains_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -145,23 +71,6 @@ pub fn contains_pattern(text: &str) -> String {
     }
     out.push('%');
     out
-}
-
-/// The "who changed it, when" of a stale save.
-pub async fn conflict(
-    conn: &mut PgConnection,
-    table: &str,
-    id: Uuid,
-) -> Result<AppError, AppError> {
-    // `table` is one of our own table names, never user input.
-    let sql = format!(
-        "select u.display_name, t.updated_at from {table} t join users u on u.id = t.updated_by where t.id = $1"
-    );
-    let row: Option<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
-    Ok(match row {
-        Some((changed_by, changed_at)) => AppError::Conflict { changed_by, changed_at, submitted: vec![] },
-        None => AppError::NotFound,
-    })
 }
 
 /// A keyset-pagination cursor: the sort value and id of the row a page starts

@@ -6,57 +6,22 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::auth::api::get_current_user;
 use crate::error::{AppError, FieldError};
-use crate::i18n::{format_datetime, Lang, T};
-use crate::HistoryEntry;
+use crate::i18n::{Lang, T};
 
 #[derive(Clone, Copy)]
 pub struct UiLang(pub Lang);
 
-/// How page data travels from the server render to the hydrating browser:
-/// JSON read with `serde_json::from_slice`, the reader server-function
-/// responses already use, so each type's decoder is compiled into the WASM
-/// once rather than twice (Leptos' default codec reads from `&str`).
-pub struct PageJson;
-
-impl<T: serde::Serialize> codee::Encoder<T> for PageJson {
-    type Error = serde_json::Error;
-    type Encoded = String;
-
-    fn encode(value: &T) -> Result<String, serde_json::Error> {
-        serde_json::to_string(value)
-    }
-}
-
-impl<T: serde::de::DeserializeOwned> codee::Decoder<T> for PageJson {
-    type Error = serde_json::Error;
-    type Encoded = str;
-
-    fn decode(encoded: &str) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(encoded.as_bytes())
-    }
-}
-
-pub type PageResource<T> = Resource<T, PageJson>;
-
-/// A resource for page data (rendered on the server, hydrated in the browser).
-#[track_caller]
-pub fn page_resource<S, T, Fut>(
-    source: impl Fn() -> S + Send + Sync + 'static,
-    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
-) -> PageResource<T>
-where
-    S: Send + Sync + Clone + PartialEq + 'static,
-    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-    Fut: std::future::Future<Output = T> + Send + 'static,
-{
-    Resource::new_with_options(source, fetcher, false)
+/// The language of the page being rendered.
+pub fn lang() -> Lang {
+    // Islands in the browser see no server context: read <html lang> there.
+    use_context::<UiLang>().map(|l| l.0).unwrap_or_else(request_lang)
 }
 
 /// The signed-in user, loaded once per page and shared through context.
-pub type UserResource = PageResource<Result<Option<crate::auth::CurrentUser>, AppError>>;
+pub type UserResource = Resource<Result<Option<crate::auth::CurrentUser>, AppError>>;
 
 pub fn provide_user() {
-    let user: UserResource = page_resource(|| (), |_| get_current_user());
+    let user: UserResource = Resource::new(|| (), |_| get_current_user());
     provide_context(user);
 }
 
@@ -113,7 +78,7 @@ pub fn encode(s: &str) -> String {
 
 #[component]
 pub fn Header() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let user = use_user();
     let location = use_location();
     let here = move || {
@@ -176,69 +141,24 @@ pub fn Header() -> impl IntoView {
 /// The confirmation a redirect after a successful post asks for (`?notice=`).
 #[component]
 pub fn Notice() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = lang();
     let query = use_query_map();
     move || {
-        let key = match query.read().get("notice").as_deref() {
-            Some("created") => Some(T::Created),
-            Some("saved") => Some(T::Saved),
-            Some("deleted") => Some(T::Deleted),
-            Some("restored") => Some(T::Restored),
-            Some("lang") => Some(T::LanguageChanged),
-            Some("activity") => Some(T::ActivityAdded),
-            _ => None,
-        };
-        key.map(|k| view! { <p class="notice" role="status">{k.text(lang)}</p> })
+        let notice = query.read().get("notice").as_deref().and_then(kit::record::Notice::from_code);
+        notice.map(|n| view! { <p class="notice" role="status">{n.text().text(lang)}</p> })
     }
-}
-
-/// The top of an edit form: the version the edit is based on (the echoed one
-/// after a refusal, so a resubmission still conflicts), the error, and after a
-/// conflict a link to the latest version of the record.
-#[component]
-pub fn EditFormHead(err: Option<AppError>, record_version: i32, reload: String) -> impl IntoView {
-    let lang = crate::lang();
-    let version = err
-        .as_ref()
-        .and_then(|e| e.echoed("version"))
-        .map(str::to_string)
-        .unwrap_or_else(|| record_version.to_string());
-    let conflict = matches!(err, Some(AppError::Conflict { .. }));
-    view! {
-        <input type="hidden" name="version" value=version />
-        {err.map(|e| view! { <ErrorBox error=e /> })}
-        {conflict.then(|| view! { <p><a href=reload rel="external">{T::ReloadLatest.text(lang)}</a></p> })}
-    }
-}
-
-/// Save (disabled while the form is being sent) and Cancel back to `back`.
-#[component]
-pub fn FormButtons(#[prop(into)] pending: Signal<bool>, back: String) -> impl IntoView {
-    let lang = crate::lang();
-    view! {
-        <div class="actions">
-            <button type="submit" class="primary" disabled=move || pending.get()>{T::Save.text(lang)}</button>
-            <a href=back>{T::Cancel.text(lang)}</a>
-        </div>
-    }
-}
-
-/// Shown on a soft-deleted record.
-#[component]
-pub fn DeletedBanner() -> impl IntoView {
-    view! { <p class="deleted-banner" role="status">{T::DeletedBanner.text(crate::lang())}</p> }
 }
 
 #[component]
 pub fn ErrorBox(error: AppError) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     view! { <p class="error-box" role="alert">{error.message(lang)}</p> }
 }
 
 /// The owner filter of a list's GET form ("all owners" first).
 #[component]
 pub fn OwnerFilter(owners: Vec<crate::auth::UserRef>, selected: String) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     view! {
         <select name="owner" aria-label=T::Owner.text(lang)>
             <option value="">{T::AllOwners.text(lang)}</option>
@@ -257,7 +177,7 @@ pub fn OwnerFilter(owners: Vec<crate::auth::UserRef>, selected: String) -> impl 
 /// The currency filter of a list's GET form ("all currencies" first).
 #[component]
 pub fn CurrencyFilter(selected: String) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     view! {
         <select name="currency" aria-label=T::Currency.text(lang)>
             <option value="">{T::AllCurrencies.text(lang)}</option>
@@ -285,17 +205,15 @@ pub fn LoadError(error: AppError) -> impl IntoView {
     view! { <ErrorBox error /> }
 }
 
-/// A record form that a refused save echoes back (see `AppError::submitted`).
-pub trait EchoedForm: Clone {
-    fn from_pairs(pairs: &crate::error::Submitted) -> Self;
-}
-
 /// Values and errors to show after a submit: the server's echo of the input
 /// when it refused it, otherwise the record's own values.
-pub fn form_state<F: EchoedForm, O>(result: Option<Result<O, AppError>>, initial: &F) -> (F, Vec<FieldError>, Option<AppError>) {
+pub fn form_state<F, O>(result: Option<Result<O, AppError>>, initial: &F) -> (F, Vec<FieldError>, Option<AppError>)
+where
+    F: Clone + Default + serde::de::DeserializeOwned,
+{
     match result {
         Some(Err(err)) => (
-            err.submitted().map(F::from_pairs).unwrap_or_else(|| initial.clone()),
+            err.submitted().map(kit::record::from_pairs).unwrap_or_else(|| initial.clone()),
             err.field_errors().to_vec(),
             Some(err),
         ),
@@ -321,7 +239,7 @@ pub fn Field(
     /// Checked in the browser as the user leaves the field (the server checks again).
     #[prop(optional)] check: Option<fn(&str) -> Option<T>>,
 ) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let id = format!("f-{name}");
     let err_id = format!("{id}-error");
     let live_error = RwSignal::new(error);
@@ -360,7 +278,7 @@ pub fn Choice(
     options: Vec<(String, String)>,
     #[prop(default = None)] error: Option<T>,
 ) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let id = format!("f-{name}");
     view! {
         <div class="field" class:invalid=error.is_some()>
@@ -380,62 +298,10 @@ pub fn Choice(
     }
 }
 
-#[component]
-pub fn HistoryTable(entries: Vec<HistoryEntry>) -> impl IntoView {
-    let lang = crate::lang();
-    if entries.is_empty() {
-        return view! { <p class="empty">{T::NoHistory.text(lang)}</p> }.into_any();
-    }
-    let action_label = move |a: &str| match a {
-        "create" => T::ActionCreate,
-        "update" => T::ActionUpdate,
-        "delete" => T::ActionDelete,
-        "restore" => T::ActionRestore,
-        _ => T::ActionImport,
-    }
-    .text(lang);
-    view! {
-        <ol class="history" data-testid="history">
-            {entries
-                .into_iter()
-                .map(|e| {
-                    let changes = e
-                        .changes
-                        .iter()
-                        .filter(|_| e.action == "update")
-                        .map(|c| {
-                            view! {
-                                <li>
-                                    <code>{c.field.clone()}</code>
-                                    ": "
-                                    <del>{c.before.clone()}</del>
-                                    " → "
-                                    <ins>{c.after.clone()}</ins>
-                                </li>
-                            }
-                        })
-                        .collect_view();
-                    view! {
-                        <li>
-                            <strong>{action_label(&e.action)}</strong>
-                            " · "
-                            {e.actor.clone()}
-                            " · "
-                            <time>{format_datetime(e.at, lang)}</time>
-                            <ul>{changes}</ul>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ol>
-    }
-    .into_any()
-}
-
 /// Previous / next links of a keyset-paged list, keeping the other filters.
 #[component]
 pub fn Pager(base: String, prev: Option<String>, next: Option<String>, first: bool) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let link = |key: &str, cursor: &str| {
         let sep = if base.contains('?') { "&" } else { "?" };
         format!("{base}{sep}{key}={}", encode(cursor))

@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::{AccountDetail, AccountForm, AccountQuery, AccountRow, Page};
+use super::{AccountDetail, AccountForm, AccountQuery, AccountRow};
 use crate::error::AppError;
+use crate::record::Page;
 
 #[server(prefix = "/api", endpoint = "accounts/list")]
 pub async fn list_accounts(query: AccountQuery) -> Result<Page<AccountRow>, AppError> {
@@ -30,7 +31,7 @@ pub async fn create_account(form: AccountForm) -> Result<String, AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_writer()?;
         let id = super::server::create(&crate::server::pool()?, &user, &form).await?;
-        leptos_axum::redirect(&format!("/accounts/{id}?notice=created"));
+        crate::record::server::redirect_to(crate::record::Entity::Account, id, crate::record::Notice::Created);
         Ok(id.to_string())
     })
     .await
@@ -40,44 +41,13 @@ pub async fn create_account(form: AccountForm) -> Result<String, AppError> {
 pub async fn update_account(id: String, version: String, form: AccountForm) -> Result<(), AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_writer()?;
-        let id = crate::server::parse_id(&id)?;
-        let version = crate::server::parse_version(&version).map_err(|e| e.with_submitted(form.to_pairs()))?;
+        let (id, version) = crate::record::server::edit_target(&id, &version, &form)?;
         // The version the edit was based on travels with a refusal, so a page
         // re-rendered without JavaScript still conflicts rather than overwrites.
         super::server::update(&crate::server::pool()?, &user, id, version, &form)
             .await
             .map_err(|e| e.with_echo("version", &version.to_string()))?;
-        leptos_axum::redirect(&format!("/accounts/{id}?notice=saved"));
-        Ok(())
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "accounts/delete")]
-pub async fn delete_account(id: String, version: String) -> Result<(), AppError> {
-    crate::server::run(async {
-        let user = crate::auth::server::require_writer()?;
-        let id = crate::server::parse_id(&id)?;
-        let version = crate::server::parse_version(&version)?;
-        super::server::delete(&crate::server::pool()?, &user, id, version).await?;
-        // Only managers can see (and restore) a deleted account.
-        if user.is_manager() {
-            leptos_axum::redirect(&format!("/accounts/{id}?notice=deleted"));
-        } else {
-            leptos_axum::redirect("/accounts?notice=deleted");
-        }
-        Ok(())
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "accounts/restore")]
-pub async fn restore_account(id: String) -> Result<(), AppError> {
-    crate::server::run(async {
-        let user = crate::auth::server::require_manager()?;
-        let id = crate::server::parse_id(&id)?;
-        super::server::restore(&crate::server::pool()?, &user, id).await?;
-        leptos_axum::redirect(&format!("/accounts/{id}?notice=restored"));
+        crate::record::server::redirect_to(crate::record::Entity::Account, id, crate::record::Notice::Saved);
         Ok(())
     })
     .await

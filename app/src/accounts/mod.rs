@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::UserRef;
-use crate::contacts::ContactRow;
 use crate::i18n::T;
-use crate::HistoryEntry;
+use crate::record::{HistoryEntry, Permissions};
 
 /// Industries are a fixed list so the list can be filtered by them.
 pub const INDUSTRIES: &[(&str, T)] = &[
@@ -34,10 +33,6 @@ pub const COMPANY_SIZES: &[(&str, T)] = &[
     ("large", T::SizeLarge),
     ("enterprise", T::SizeEnterprise),
 ];
-
-pub fn label_of(list: &[(&str, T)], code: &str) -> Option<T> {
-    list.iter().find(|(c, _)| *c == code).map(|(_, t)| *t)
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
@@ -63,22 +58,11 @@ pub struct Account {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
-/// What the current user may do with one account, decided by the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Permissions {
-    pub edit: bool,
-    pub restore: bool,
-    pub reassign: bool,
-}
-
+/// One account with its own history and what this user may do with it
+/// (the page around it adds contacts, deals and the timeline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountDetail {
     pub account: Account,
-    pub contacts: Vec<ContactRow>,
-    /// The account's deals this user may see.
-    pub deals: Vec<crate::deals::DealRow>,
-    pub stages: Vec<crate::deals::StageInfo>,
-    pub activities: Vec<crate::activities::Activity>,
     pub history: Vec<HistoryEntry>,
     pub can: Permissions,
 }
@@ -133,15 +117,6 @@ pub struct AccountQuery {
     pub deleted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Page<R> {
-    pub rows: Vec<R>,
-    /// Cursor for the next page, if there is one.
-    pub next: Option<String>,
-    /// Cursor for the previous page, if there is one.
-    pub prev: Option<String>,
-}
-
 /// The account form as posted. Everything arrives as text and is validated
 /// by the server (`AccountForm::validate` in server.rs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -172,42 +147,5 @@ impl AccountForm {
             owner_id: a.owner.id.to_string(),
         }
     }
-
-    pub fn to_pairs(&self) -> crate::error::Submitted {
-        [
-            ("name", &self.name),
-            ("business_number", &self.business_number),
-            ("industry", &self.industry),
-            ("company_size", &self.company_size),
-            ("address", &self.address),
-            ("main_phone", &self.main_phone),
-            ("website", &self.website),
-            ("notes", &self.notes),
-            ("owner_id", &self.owner_id),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-    }
-
-    pub fn from_pairs(pairs: &crate::error::Submitted) -> Self {
-        <Self as crate::ui::EchoedForm>::from_pairs(pairs)
-    }
 }
 
-impl crate::ui::EchoedForm for AccountForm {
-    fn from_pairs(pairs: &crate::error::Submitted) -> Self {
-        let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
-        AccountForm {
-            name: get("name"),
-            business_number: get("business_number"),
-            industry: get("industry"),
-            company_size: get("company_size"),
-            address: get("address"),
-            main_phone: get("main_phone"),
-            website: get("website"),
-            notes: get("notes"),
-            owner_id: get("owner_id"),
-        }
-    }
-}

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::*;
 use crate::auth::CurrentUser;
 use crate::domain::{self, BusinessNumber};
-use crate::error::{AppError, FieldError};
-use crate::server::{audit, conflict, contains_pattern, finish_page, Cursor};
-
-pub const PAGE_SIZE: i64 = 50;
+use crate::error::AppError;
+use crate::record::server::{audit, check_version, lock, owner_for};
+use crate::record::{label_of, AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
+use crate::server::{contains_pattern, finish_page, Cursor};
 
 /// An account form that passed validation.
 #[derive(Debug, Clone)]
@@ -31,55 +31,28 @@ pub struct ValidAccount {
 impl AccountForm {
     /// Checks every field and reports all problems at once.
     pub fn validate(&self) -> Result<ValidAccount, AppError> {
-        let mut errors = Vec::new();
-        let mut check = |field: &str, r: Result<Option<String>, crate::i18n::T>| match r {
-            Ok(v) => v,
-            Err(message) => {
-                errors.push(FieldError { field: field.into(), message });
-                None
-            }
-        };
-        let name = check("name", domain::clean_text(&self.name, 200, true));
-        let industry = check("industry", choice(&self.industry, INDUSTRIES));
-        let company_size = check("company_size", choice(&self.company_size, COMPANY_SIZES));
-        let address = check("address", domain::clean_text(&self.address, 300, false));
-        let main_phone = check("main_phone", domain::parse_phone(&self.main_phone));
-        let website = check("website", domain::parse_website(&self.website));
-        let notes = check("notes", domain::clean_text(&self.notes, 4000, false));
-        let owner_id = match self.owner_id.trim() {
-            "" => None,
-            raw => match Uuid::parse_str(raw) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.push(FieldError { field: "owner_id".into(), message: crate::i18n::T::InvalidChoice });
-                    None
-                }
-            },
-        };
-        let business_number = match self.business_number.trim() {
-            "" => None,
-            raw => match BusinessNumber::parse(raw) {
-                Ok(bn) => Some(bn),
-                Err(message) => {
-                    errors.push(FieldError { field: "business_number".into(), message });
-                    None
-                }
-            },
-        };
-        match name {
-            Some(name) if errors.is_empty() => Ok(ValidAccount {
-                name,
-                business_number,
-                industry,
-                company_size,
-                address,
-                main_phone,
-                website,
-                notes,
-                owner_id,
-            }),
-            _ => Err(AppError::Validation { fields: errors, submitted: self.to_pairs() }),
-        }
+        let mut errors = FieldErrors::new();
+        let name = errors.optional("name", domain::clean_text(&self.name, 200, true));
+        let industry = errors.optional("industry", choice(&self.industry, INDUSTRIES));
+        let company_size = errors.optional("company_size", choice(&self.company_size, COMPANY_SIZES));
+        let address = errors.optional("address", domain::clean_text(&self.address, 300, false));
+        let main_phone = errors.optional("main_phone", domain::parse_phone(&self.main_phone));
+        let website = errors.optional("website", domain::parse_website(&self.website));
+        let notes = errors.optional("notes", domain::clean_text(&self.notes, 4000, false));
+        let owner_id = errors.optional("owner_id", domain::parse_optional_id(&self.owner_id));
+        let business_number = errors.optional("business_number", BusinessNumber::parse_optional(&self.business_number));
+        let valid = name.map(|name| ValidAccount {
+            name,
+            business_number,
+            industry,
+            company_size,
+            address,
+            main_phone,
+            website,
+            notes,
+            owner_id,
+        });
+        errors.finish(valid, self.to_pairs())
     }
 }
 
@@ -159,29 +132,9 @@ pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Account,
 
 pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<AccountDetail, AppError> {
     let account = get(pool, user, id).await?;
-    let contacts = crate::contacts::server::for_account(pool, id).await?;
-    let history = crate::server::history(pool, "account", id).await?;
-    let deal_list = crate::deals::server::list(
-        pool,
-        user,
-        &crate::deals::DealQuery { account: id.to_string(), ..Default::default() },
-    )
-    .await?;
-    let activities = crate::activities::server::for_account(pool, user, id).await?;
-    let can = Permissions {
-        edit: account.deleted_at.is_none() && user.can_edit_owned_by(account.owner.id),
-        restore: account.deleted_at.is_some() && user.is_manager(),
-        reassign: user.is_manager(),
-    };
-    Ok(AccountDetail {
-        account,
-        contacts,
-        deals: deal_list.page.rows,
-        stages: deal_list.stages,
-        activities,
-        history,
-        can,
-    })
+    let history = crate::record::server::history(pool, Entity::Account, id).await?;
+    let can = Permissions::of(user, account.owner.id, account.deleted_at.is_some());
+    Ok(AccountDetail { account, history, can })
 }
 
 /// Keyset pagination: a cursor is the sort value and the id of the last (or
@@ -324,90 +277,53 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
 }
 
 /// Maps a unique violation on the business number to its field message.
-fn business_number_taken(err: sqlx::Error, form: &AccountForm) -> AppError {
+fn business_number_taken(err: sqlx::Error) -> AppError {
     if let sqlx::Error::Database(db) = &err {
         if db.constraint() == Some("accounts_business_number") {
-            return AppError::field("business_number", crate::i18n::T::BusinessNumberTaken)
-                .with_submitted(form.to_pairs());
+            return AppError::field("business_number", crate::i18n::T::BusinessNumberTaken);
         }
     }
     err.into()
 }
 
-/// The owner a save may set: reps always own what they create and cannot
-/// hand records to others; managers may choose any owner.
-fn owner_for(user: &CurrentUser, requested: Option<Uuid>, current: Option<Uuid>, form: &AccountForm) -> Result<Uuid, AppError> {
-    let fallback = current.unwrap_or(user.id);
-    match requested {
-        None => Ok(fallback),
-        Some(id) if id == fallback => Ok(id),
-        Some(id) if user.is_manager() => Ok(id),
-        Some(_) => Err(AppError::field("owner_id", crate::i18n::T::OwnerOnlyManagers).with_submitted(form.to_pairs())),
-    }
-}
-
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn create(pool: &PgPool, user: &CurrentUser, form: &AccountForm) -> Result<Uuid, AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
     let v = form.validate()?;
-    let owner = owner_for(user, v.owner_id, None, form)?;
     let mut tx = pool.begin().await?;
-    let row: Result<(Uuid, Value), sqlx::Error> = sqlx::query_as(
-        "insert into accounts (name, business_number, industry, company_size, address, main_phone, website, notes,
-                               owner_id, created_by, updated_by)
-         select $1, $2, $3, $4, $5, $6, $7, $8, u.id, $10, $10 from users u
-         where u.id = $9 and u.roles && array['sales-rep', 'sales-manager', 'salesops-admin']
-         returning id, to_jsonb(accounts.*)",
-    )
-    .bind(&v.name)
-    .bind(v.business_number.as_ref().map(BusinessNumber::digits))
-    .bind(&v.industry)
-    .bind(&v.company_size)
-    .bind(&v.address)
-    .bind(&v.main_phone)
-    .bind(&v.website)
-    .bind(&v.notes)
-    .bind(owner)
-    .bind(user.id)
-    .fetch_one(&mut *tx)
-    .await;
-    let (id, after) = match row {
-        Ok(row) => row,
-        // The chosen owner does not exist or cannot own records.
-        Err(sqlx::Error::RowNotFound) => {
-            return Err(AppError::field("owner_id", crate::i18n::T::InvalidChoice).with_submitted(form.to_pairs()))
-        }
-        Err(e) => return Err(business_number_taken(e, form)),
-    };
-    audit(&mut tx, "account", id, "create", user.id, None, Some(after)).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// Locks the live account row and checks the user may change it.
-async fn lock_for_change(
-    tx: &mut sqlx::PgConnection,
-    user: &CurrentUser,
-    id: Uuid,
-    deleted: bool,
-) -> Result<(Value, Uuid, i32), AppError> {
-    let row: Option<(Value, Uuid, i32)> = sqlx::query_as(
-        "select to_jsonb(a), a.owner_id, a.version from accounts a
-         where a.id = $1 and (a.deleted_at is not null) = $2 for update",
-    )
-    .bind(id)
-    .bind(deleted)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (before, owner, version) = row.ok_or(AppError::NotFound)?;
-    let allowed = if deleted { user.is_manager() } else { user.can_edit_owned_by(owner) };
-    if !allowed {
-        return Err(AppError::Forbidden);
+    let written = async {
+        let owner = owner_for(&mut tx, user, v.owner_id, None).await?;
+        let (id, after): (Uuid, Value) = sqlx::query_as(
+            "insert into accounts (name, business_number, industry, company_size, address, main_phone, website, notes,
+                                   owner_id, created_by, updated_by)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+             returning id, to_jsonb(accounts.*)",
+        )
+        .bind(&v.name)
+        .bind(v.business_number.as_ref().map(BusinessNumber::digits))
+        .bind(&v.industry)
+        .bind(&v.company_size)
+        .bind(&v.address)
+        .bind(&v.main_phone)
+        .bind(&v.website)
+        .bind(&v.notes)
+        .bind(owner)
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(business_number_taken)?;
+        audit(&mut tx, Entity::Account, id, AuditAction::Create, user.id, None, Some(after)).await?;
+        Ok::<_, AppError>(id)
     }
-    Ok((before, owner, version))
+    .await
+    .map_err(|e| e.with_submitted(form.to_pairs()))?;
+    tx.commit().await?;
+    Ok(written)
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
 pub async fn update(
     pool: &PgPool,
     user: &CurrentUser,
@@ -420,96 +336,35 @@ pub async fn update(
     }
     let v = form.validate()?;
     let mut tx = pool.begin().await?;
-    let (before, current_owner, current_version) = lock_for_change(&mut tx, user, id, false).await?;
-    if current_version != version {
-        return Err(conflict(&mut tx, "accounts", id).await?.with_submitted(form.to_pairs()));
+    async {
+        let locked = lock(&mut tx, user, Entity::Account, id, false).await?;
+        check_version(&mut tx, Entity::Account, id, locked.version, version).await?;
+        let owner = owner_for(&mut tx, user, v.owner_id, Some(locked.owner)).await?;
+        let (after,): (Value,) = sqlx::query_as(
+            "update accounts set name = $2, business_number = $3, industry = $4, company_size = $5, address = $6,
+                    main_phone = $7, website = $8, notes = $9, owner_id = $10,
+                    version = version + 1, updated_by = $11, updated_at = now()
+             where id = $1
+             returning to_jsonb(accounts.*)",
+        )
+        .bind(id)
+        .bind(&v.name)
+        .bind(v.business_number.as_ref().map(BusinessNumber::digits))
+        .bind(&v.industry)
+        .bind(&v.company_size)
+        .bind(&v.address)
+        .bind(&v.main_phone)
+        .bind(&v.website)
+        .bind(&v.notes)
+        .bind(owner)
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(business_number_taken)?;
+        audit(&mut tx, Entity::Account, id, AuditAction::Update, user.id, Some(locked.before), Some(after)).await
     }
-    let owner = owner_for(user, v.owner_id, Some(current_owner), form)?;
-    let result: Result<Option<(Value,)>, sqlx::Error> = sqlx::query_as(
-        "update accounts a set name = $3, business_number = $4, industry = $5, company_size = $6, address = $7,
-                main_phone = $8, website = $9, notes = $10, owner_id = u.id,
-                version = a.version + 1, updated_by = $12, updated_at = now()
-         from users u
-         where a.id = $1 and a.version = $2 and a.deleted_at is null and u.id = $11
-           and u.roles && array['sales-rep', 'sales-manager', 'salesops-admin']
-         returning to_jsonb(a.*)",
-    )
-    .bind(id)
-    .bind(version)
-    .bind(&v.name)
-    .bind(v.business_number.as_ref().map(BusinessNumber::digits))
-    .bind(&v.industry)
-    .bind(&v.company_size)
-    .bind(&v.address)
-    .bind(&v.main_phone)
-    .bind(&v.website)
-    .bind(&v.notes)
-    .bind(owner)
-    .bind(user.id)
-    .fetch_optional(&mut *tx)
-    .await;
-    let after = match result {
-        Ok(Some((after,))) => after,
-        Ok(None) => {
-            return Err(AppError::field("owner_id", crate::i18n::T::InvalidChoice).with_submitted(form.to_pairs()))
-        }
-        Err(e) => return Err(business_number_taken(e, form)),
-    };
-    audit(&mut tx, "account", id, "update", user.id, Some(before), Some(after)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Soft delete: the row stays, hidden, and can be restored. Its contacts stay
-/// attached and come back with it.
-pub async fn delete(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32) -> Result<(), AppError> {
-    if !user.can_write() {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = pool.begin().await?;
-    let (before, _, current_version) = lock_for_change(&mut tx, user, id, false).await?;
-    if current_version != version {
-        return Err(conflict(&mut tx, "accounts", id).await?);
-    }
-    // Deals would be left pointing at a hidden account and still counted on the board.
-    let (live_deals,): (bool,) =
-        sqlx::query_as("select exists (select 1 from deals where account_id = $1 and deleted_at is null)")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if live_deals {
-        return Err(AppError::field("", crate::i18n::T::AccountHasDeals));
-    }
-    let (after,): (Value,) = sqlx::query_as(
-        "update accounts set deleted_at = now(), deleted_by = $2, updated_by = $2, updated_at = now(),
-                version = version + 1
-         where id = $1 returning to_jsonb(accounts.*)",
-    )
-    .bind(id)
-    .bind(user.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    audit(&mut tx, "account", id, "delete", user.id, Some(before), Some(after)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn restore(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
-    if !user.is_manager() {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = pool.begin().await?;
-    let (before, _, _) = lock_for_change(&mut tx, user, id, true).await?;
-    let (after,): (Value,) = sqlx::query_as(
-        "update accounts set deleted_at = null, deleted_by = null, updated_by = $2, updated_at = now(),
-                version = version + 1
-         where id = $1 returning to_jsonb(accounts.*)",
-    )
-    .bind(id)
-    .bind(user.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    audit(&mut tx, "account", id, "restore", user.id, Some(before), Some(after)).await?;
+    .await
+    .map_err(|e| e.with_submitted(form.to_pairs()))?;
     tx.commit().await?;
     Ok(())
 }

@@ -11,7 +11,9 @@ use crate::auth::UserRef;
 use crate::domain::check;
 use crate::error::AppError;
 use crate::i18n::{format_datetime, format_integer, Lang, T};
-use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::record::views::{DeletedBanner, EditFormHead, FormButtons, RecordActions};
+use crate::record::{label_of, Entity, Page, Permissions};
+use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
 fn code_options(list: &[(&str, T)], lang: Lang) -> Vec<(String, String)> {
     list.iter().map(|(c, t)| (c.to_string(), t.text(lang).to_string())).collect()
@@ -19,7 +21,7 @@ fn code_options(list: &[(&str, T)], lang: Lang) -> Vec<(String, String)> {
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let query_map = use_query_map();
     let query = move || {
         let q = query_map.read();
@@ -34,8 +36,8 @@ pub fn AccountsPage() -> impl IntoView {
             deleted: matches!(get("deleted").as_str(), "1" | "on" | "true"),
         }
     };
-    let page = crate::ui::page_resource(query, list_accounts);
-    let owners = crate::ui::page_resource(|| (), |_| list_owners());
+    let page = Resource::new(query, list_accounts);
+    let owners = Resource::new(|| (), |_| list_owners());
     let user = use_user();
     view! {
         <div class="page-head">
@@ -46,7 +48,7 @@ pub fn AccountsPage() -> impl IntoView {
                     can_write
                         .then(|| {
                             view! {
-                                <a class="button" href="/accounts/new">
+                                <a class="button" href=Entity::Account.new_path()>
                                     {T::NewAccount.text(lang)}
                                 </a>
                             }
@@ -75,7 +77,7 @@ pub fn AccountsPage() -> impl IntoView {
 
 #[component]
 fn AccountFilters(q: AccountQuery, owners: Vec<UserRef>, is_manager: bool) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     view! {
         <Form method="GET" action="/accounts" attr:class="filters" attr:role="search">
             <input
@@ -121,7 +123,7 @@ fn AccountFilters(q: AccountQuery, owners: Vec<UserRef>, is_manager: bool) -> im
 
 #[component]
 fn AccountTable(page: Page<AccountRow>, q: AccountQuery) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     if page.rows.is_empty() {
         return view! { <p class="empty">{T::NoResults.text(lang)}</p> }.into_any();
     }
@@ -162,7 +164,7 @@ fn AccountTable(page: Page<AccountRow>, q: AccountQuery) -> impl IntoView {
                         view! {
                             <tr>
                                 <td>
-                                    <a href=format!("/accounts/{}", r.id)>{r.name}</a>
+                                    <a href=Entity::Account.path(r.id)>{r.name}</a>
                                 </td>
                                 <td class="mono">{r.business_number.unwrap_or_default()}</td>
                                 <td>{industry}</td>
@@ -183,7 +185,7 @@ fn AccountTable(page: Page<AccountRow>, q: AccountQuery) -> impl IntoView {
 /// The account's fields, filled from `values`, with errors beside them.
 #[component]
 fn AccountFields(values: AccountForm, errors: Vec<crate::error::FieldError>, owners: Vec<UserRef>, can_reassign: bool) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let e = |f: &str| field_error(&errors, f);
     let owner_field = can_reassign.then(|| {
         let options = owners.into_iter().map(|o| (o.id.to_string(), o.display_name)).collect();
@@ -216,8 +218,8 @@ fn AccountFields(values: AccountForm, errors: Vec<crate::error::FieldError>, own
 
 #[component]
 pub fn AccountNewPage() -> impl IntoView {
-    let lang = crate::lang();
-    let owners = crate::ui::page_resource(|| (), |_| list_owners());
+    let lang = crate::ui::lang();
+    let owners = Resource::new(|| (), |_| list_owners());
     let user = use_user();
     view! {
         <h1>{T::NewAccount.text(lang)}</h1>
@@ -250,18 +252,18 @@ fn NewAccountForm(initial: AccountForm, owners: Vec<UserRef>, can_reassign: bool
                     <AccountFields values errors owners=owners.clone() can_reassign />
                 }
             }}
-            <FormButtons pending=action.pending() back="/accounts".to_string() />
+            <FormButtons pending=action.pending() back=Entity::Account.list_path().to_string() />
         </ActionForm>
     }
 }
 
 #[component]
 pub fn AccountEditPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = crate::ui::page_resource(id, get_account);
-    let owners = crate::ui::page_resource(|| (), |_| list_owners());
+    let detail = Resource::new(id, get_account);
+    let owners = Resource::new(|| (), |_| list_owners());
     view! {
         <h1>{T::EditAccount.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -312,69 +314,12 @@ fn EditAccountForm(id: String, record_version: i32, initial: AccountForm, owners
     }
 }
 
+/// The account's own part of its page: name, actions, fields and notes (the
+/// page around it adds contacts, deals, the timeline and the history).
 #[component]
-pub fn AccountPage() -> impl IntoView {
-    let lang = crate::lang();
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let detail = crate::ui::page_resource(id, get_account);
-    let user = use_user();
-    view! {
-        <Notice />
-        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
-            {move || Suspend::new(async move {
-                let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
-                match detail.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    // Any writer may open a deal on a live account (they will own it).
-                    Ok(d) => {
-                        let can_write = can_write && d.account.deleted_at.is_none();
-                        view! { <AccountView d can_write /> }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
-    }
-}
-
-/// Edit, delete and restore over a record, hydrated on its own (an island):
-/// sent without a reload, a refusal shown right here.
-#[island]
-fn AccountActions(id: String, version: i32, can_edit: bool, can_restore: bool) -> impl IntoView {
-    let lang = crate::lang();
-    let delete = ServerAction::<DeleteAccount>::new();
-    let restore = ServerAction::<RestoreAccount>::new();
-    let error = move || match (delete.value().get(), restore.value().get()) {
-        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
-        _ => None,
-    };
-    let (id_delete, id_restore) = (id.clone(), id.clone());
-    view! {
-        <div class="actions">
-            {can_edit.then(|| view! { <a class="button" href=format!("/accounts/{id}/edit")>{T::Edit.text(lang)}</a> })}
-            {can_edit.then(|| view! {
-                <ActionForm action=delete attr:class="inline">
-                    <input type="hidden" name="id" value=id_delete />
-                    <input type="hidden" name="version" value=version.to_string() />
-                    <button type="submit" class="danger">{T::Delete.text(lang)}</button>
-                </ActionForm>
-            })}
-            {can_restore.then(|| view! {
-                <ActionForm action=restore attr:class="inline">
-                    <input type="hidden" name="id" value=id_restore />
-                    <button type="submit">{T::Restore.text(lang)}</button>
-                </ActionForm>
-            })}
-        </div>
-        {error}
-    }
-}
-
-#[component]
-fn AccountView(d: AccountDetail, can_write: bool) -> impl IntoView {
-    let lang = crate::lang();
-    let a = d.account;
-    let id = a.id.to_string();
+pub fn AccountSummary(account: Account, can: Permissions) -> impl IntoView {
+    let lang = crate::ui::lang();
+    let a = account;
     let label = |list: &[(&str, T)], v: &Option<String>| {
         v.as_deref().and_then(|c| label_of(list, c)).map(|t| t.text(lang).to_string()).unwrap_or_default()
     };
@@ -383,7 +328,7 @@ fn AccountView(d: AccountDetail, can_write: bool) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1 data-testid="account-name">{a.name.clone()}</h1>
-            <AccountActions id=id.clone() version=a.version can_edit=d.can.edit can_restore=d.can.restore />
+            <RecordActions kind=Entity::Account id=a.id version=a.version can />
         </div>
         {a.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">
@@ -399,32 +344,5 @@ fn AccountView(d: AccountDetail, can_write: bool) -> impl IntoView {
             {row(T::UpdatedAt, format!("{} · {}", format_datetime(a.updated_at, lang), a.updated_by))}
         </dl>
         {a.notes.clone().map(|n| view! { <section><h2>{T::Notes.text(lang)}</h2><p class="notes">{n}</p></section> })}
-        <section>
-            <div class="section-head">
-                <h2>{T::Contacts.text(lang)}</h2>
-                {d.can.edit.then(|| view! { <a class="button" href=format!("/contacts/new?account={id}")>{T::NewContact.text(lang)}</a> })}
-            </div>
-            {if d.contacts.is_empty() {
-                view! { <p class="empty">{T::NoContacts.text(lang)}</p> }.into_any()
-            } else {
-                view! { <crate::contacts::views::ContactTable rows=d.contacts show_account=false /> }.into_any()
-            }}
-        </section>
-        <section>
-            <div class="section-head">
-                <h2>{T::Deals.text(lang)}</h2>
-                {can_write.then(|| view! { <a class="button" href=format!("/deals/new?account={id}")>{T::NewDeal.text(lang)}</a> })}
-            </div>
-            {if d.deals.is_empty() {
-                view! { <p class="empty">{T::NoDeals.text(lang)}</p> }.into_any()
-            } else {
-                view! { <crate::deals::views::DealTable rows=d.deals stages=d.stages /> }.into_any()
-            }}
-        </section>
-        <crate::activities::views::Timeline target="account".to_string() target_id=id.clone() activities=d.activities can_add=d.can.edit />
-        <section>
-            <h2>{T::History.text(lang)}</h2>
-            <HistoryTable entries=d.history />
-        </section>
     }
 }

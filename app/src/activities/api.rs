@@ -8,7 +8,7 @@ pub async fn add_activity(form: ActivityForm) -> Result<(), AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_writer()?;
         let (target, id) = super::server::add(&crate::server::pool()?, &user, &form).await?;
-        leptos_axum::redirect(&format!("/{target}s/{id}?notice=activity#timeline"));
+        leptos_axum::redirect(&crate::record::Notice::ActivityAdded.on(&format!("{}#timeline", target.path(id))));
         Ok(())
     })
     .await

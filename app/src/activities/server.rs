@@ -8,7 +8,10 @@ use uuid::Uuid;
 use super::*;
 use crate::auth::CurrentUser;
 use crate::domain;
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
+use crate::i18n::T;
+use crate::record::server::audit;
+use crate::record::{label_of, AuditAction, Entity, FieldErrors};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -66,45 +69,30 @@ pub async fn for_account(pool: &PgPool, user: &CurrentUser, account_id: Uuid) ->
     )
     .bind(account_id)
     .bind(user.id)
-    .bind(crate::deals::server::sees_all_deals(user))
+    .bind(user.sees_all_owned())
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(Activity::from).collect())
 }
 
-pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Result<(String, Uuid), AppError> {
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Result<(Entity, Uuid), AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
-    let mut errors = Vec::new();
-    let mut check = |field: &str, r: Result<Option<String>, crate::i18n::T>| match r {
-        Ok(v) => v,
-        Err(message) => {
-            errors.push(FieldError { field: field.into(), message });
-            None
-        }
-    };
-    let subject = check("subject", domain::clean_text(&form.subject, 200, true));
-    let body = check("body", domain::clean_text(&form.body, 4000, false));
-    if crate::accounts::label_of(KINDS, form.kind.trim()).is_none() {
-        errors.push(FieldError { field: "kind".into(), message: crate::i18n::T::InvalidChoice });
-    }
-    let due_date = match domain::parse_date(&form.due_date) {
-        Ok(d) => d,
-        Err(message) => {
-            errors.push(FieldError { field: "due_date".into(), message });
-            None
-        }
-    };
+    let mut errors = FieldErrors::new();
+    let subject = errors.optional("subject", domain::clean_text(&form.subject, 200, true));
+    let body = errors.optional("body", domain::clean_text(&form.body, 4000, false));
+    errors.check("kind", label_of(KINDS, form.kind.trim()).ok_or(T::InvalidChoice));
+    let due_date = errors.optional("due_date", domain::parse_date(&form.due_date));
+    let target = Entity::from_code(&form.target).ok_or(AppError::BadRequest)?;
     let target_id = crate::server::parse_id(&form.target_id)?;
-    let Some(subject) = subject.filter(|_| errors.is_empty()) else {
-        return Err(AppError::Validation { fields: errors, submitted: vec![] });
-    };
+    let subject = errors.finish(subject, vec![])?;
 
     let mut tx = pool.begin().await?;
     // The owner decides who may add to the timeline; the row is locked so it cannot vanish meanwhile.
-    let (account_id, deal_id, owner) = match form.target.as_str() {
-        "account" => {
+    let (account_id, deal_id, owner) = match target {
+        Entity::Account => {
             let row: Option<(Uuid,)> =
                 sqlx::query_as("select owner_id from accounts where id = $1 and deleted_at is null for share")
                     .bind(target_id)
@@ -112,13 +100,13 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
                     .await?;
             (Some(target_id), None, row.ok_or(AppError::NotFound)?.0)
         }
-        "deal" => {
+        Entity::Deal => {
             let row: Option<(Uuid,)> = sqlx::query_as(
                 "select owner_id from deals where id = $1 and deleted_at is null and (owner_id = $2 or $3) for update",
             )
             .bind(target_id)
             .bind(user.id)
-            .bind(crate::deals::server::sees_all_deals(user))
+            .bind(user.sees_all_owned())
             .fetch_optional(&mut *tx)
             .await?;
             (None, Some(target_id), row.ok_or(AppError::NotFound)?.0)
@@ -141,12 +129,12 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
     .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
-    crate::server::audit(&mut tx, "activity", activity_id, "create", user.id, None, Some(after)).await?;
+    audit(&mut tx, Entity::Activity, activity_id, AuditAction::Create, user.id, None, Some(after)).await?;
     if let Some(deal_id) = deal_id {
         sqlx::query("update deals set last_activity_at = now() where id = $1").bind(deal_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok((form.target.clone(), target_id))
+    Ok((target, target_id))
 }
 
 /// Ticks a task done (or not). Returns where to go back to.
@@ -161,7 +149,7 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
     )
     .bind(id)
     .bind(user.id)
-    .bind(crate::deals::server::sees_all_deals(user))
+    .bind(user.sees_all_owned())
     .fetch_optional(pool)
     .await?;
     let (account_id, deal_id, owner) = row.ok_or(AppError::NotFound)?;
@@ -177,11 +165,11 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
             .bind(done)
             .fetch_one(&mut *tx)
             .await?;
-    crate::server::audit(&mut tx, "activity", id, "update", user.id, Some(before), Some(after)).await?;
+    audit(&mut tx, Entity::Activity, id, AuditAction::Update, user.id, Some(before), Some(after)).await?;
     tx.commit().await?;
     Ok(match (deal_id, account_id) {
-        (Some(d), _) => format!("/deals/{d}"),
-        (None, Some(a)) => format!("/accounts/{a}"),
+        (Some(d), _) => Entity::Deal.path(d),
+        (None, Some(a)) => Entity::Account.path(a),
         _ => "/".into(),
     })
 }

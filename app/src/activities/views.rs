@@ -4,15 +4,15 @@ use leptos::prelude::*;
 
 use super::api::{AddActivity, SetActivityDone};
 use super::{Activity, KINDS};
-use crate::accounts::label_of;
+use crate::record::{label_of, Entity};
 use crate::i18n::{format_date, format_datetime, T};
 use crate::ui::{field_error, ErrorBox};
 
 /// The timeline and its forms, hydrated on its own (an island): a refused note
 /// shows its error in place; a saved one leads back to the record's page.
 #[island]
-pub fn Timeline(target: String, target_id: String, activities: Vec<Activity>, can_add: bool) -> impl IntoView {
-    let lang = crate::lang();
+pub fn Timeline(target: Entity, target_id: String, activities: Vec<Activity>, can_add: bool) -> impl IntoView {
+    let lang = crate::ui::lang();
     let add = ServerAction::<AddActivity>::new();
     let done = ServerAction::<SetActivityDone>::new();
     let kind_label = move |k: &str| label_of(KINDS, k).map(|t| t.text(lang)).unwrap_or("");
@@ -23,7 +23,7 @@ pub fn Timeline(target: String, target_id: String, activities: Vec<Activity>, ca
         };
         view! {
             <ActionForm action=add attr:class="activity-form" attr:data-testid="activity-form">
-                <input type="hidden" name="form[target]" value=target.clone() />
+                <input type="hidden" name="form[target]" value=target.code() />
                 <input type="hidden" name="form[target_id]" value=target_id.clone() />
                 {move || errors().0.map(|e| view! { <ErrorBox error=e /> })}
                 <div class="row">

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use super::{ContactDetail, ContactForm, ContactQuery, ContactRow};
-use crate::accounts::Page;
 use crate::error::AppError;
+use crate::record::Page;
 
 #[server(prefix = "/api", endpoint = "contacts/list")]
 pub async fn list_contacts(query: ContactQuery) -> Result<Page<ContactRow>, AppError> {
@@ -30,7 +30,7 @@ pub async fn create_contact(form: ContactForm) -> Result<String, AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_writer()?;
         let id = super::server::create(&crate::server::pool()?, &user, &form).await?;
-        leptos_axum::redirect(&format!("/contacts/{id}?notice=created"));
+        crate::record::server::redirect_to(crate::record::Entity::Contact, id, crate::record::Notice::Created);
         Ok(id.to_string())
     })
     .await
@@ -40,39 +40,13 @@ pub async fn create_contact(form: ContactForm) -> Result<String, AppError> {
 pub async fn update_contact(id: String, version: String, form: ContactForm) -> Result<(), AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_writer()?;
-        let id = crate::server::parse_id(&id)?;
-        let version = crate::server::parse_version(&version).map_err(|e| e.with_submitted(form.to_pairs()))?;
+        let (id, version) = crate::record::server::edit_target(&id, &version, &form)?;
         // The version the edit was based on travels with a refusal, so a page
         // re-rendered without JavaScript still conflicts rather than overwrites.
         super::server::update(&crate::server::pool()?, &user, id, version, &form)
             .await
             .map_err(|e| e.with_echo("version", &version.to_string()))?;
-        leptos_axum::redirect(&format!("/contacts/{id}?notice=saved"));
-        Ok(())
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "contacts/delete")]
-pub async fn delete_contact(id: String, version: String) -> Result<(), AppError> {
-    crate::server::run(async {
-        let user = crate::auth::server::require_writer()?;
-        let id = crate::server::parse_id(&id)?;
-        let version = crate::server::parse_version(&version)?;
-        let account_id = super::server::delete(&crate::server::pool()?, &user, id, version).await?;
-        leptos_axum::redirect(&format!("/accounts/{account_id}?notice=deleted"));
-        Ok(())
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "contacts/restore")]
-pub async fn restore_contact(id: String) -> Result<(), AppError> {
-    crate::server::run(async {
-        let user = crate::auth::server::require_manager()?;
-        let id = crate::server::parse_id(&id)?;
-        super::server::restore(&crate::server::pool()?, &user, id).await?;
-        leptos_axum::redirect(&format!("/contacts/{id}?notice=restored"));
+        crate::record::server::redirect_to(crate::record::Entity::Contact, id, crate::record::Notice::Saved);
         Ok(())
     })
     .await

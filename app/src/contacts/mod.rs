@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::HistoryEntry;
+use crate::record::{HistoryEntry, Permissions};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactRow {
@@ -38,8 +38,7 @@ pub struct Contact {
 pub struct ContactDetail {
     pub contact: Contact,
     pub history: Vec<HistoryEntry>,
-    pub can_edit: bool,
-    pub can_restore: bool,
+    pub can: Permissions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -73,36 +72,5 @@ impl ContactForm {
             phone: r.phone.clone().unwrap_or_default(),
         }
     }
-
-    pub fn to_pairs(&self) -> crate::error::Submitted {
-        [
-            ("account_id", &self.account_id),
-            ("name", &self.name),
-            ("title", &self.title),
-            ("department", &self.department),
-            ("email", &self.email),
-            ("phone", &self.phone),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-    }
-
-    pub fn from_pairs(pairs: &crate::error::Submitted) -> Self {
-        <Self as crate::ui::EchoedForm>::from_pairs(pairs)
-    }
 }
 
-impl crate::ui::EchoedForm for ContactForm {
-    fn from_pairs(pairs: &crate::error::Submitted) -> Self {
-        let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
-        ContactForm {
-            account_id: get("account_id"),
-            name: get("name"),
-            title: get("title"),
-            department: get("department"),
-            email: get("email"),
-            phone: get("phone"),
-        }
-    }
-}

@@ -6,13 +6,13 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::*;
-use crate::accounts::Page;
 use crate::auth::CurrentUser;
 use crate::domain;
-use crate::error::{AppError, FieldError};
-use crate::server::{audit, conflict, contains_pattern, finish_page, Cursor};
-
-pub const PAGE_SIZE: i64 = 50;
+use crate::error::AppError;
+use crate::i18n::T;
+use crate::record::server::{audit, check_version, live_account, lock};
+use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
+use crate::server::{contains_pattern, finish_page, Cursor};
 
 pub struct ValidContact {
     pub account_id: Uuid,
@@ -25,29 +25,17 @@ pub struct ValidContact {
 
 impl ContactForm {
     pub fn validate(&self) -> Result<ValidContact, AppError> {
-        let mut errors = Vec::new();
-        let mut check = |field: &str, r: Result<Option<String>, crate::i18n::T>| match r {
-            Ok(v) => v,
-            Err(message) => {
-                errors.push(FieldError { field: field.into(), message });
-                None
-            }
-        };
-        let name = check("name", domain::clean_text(&self.name, 100, true));
-        let title = check("title", domain::clean_text(&self.title, 100, false));
-        let department = check("department", domain::clean_text(&self.department, 100, false));
-        let email = check("email", domain::parse_email(&self.email));
-        let phone = check("phone", domain::parse_phone(&self.phone));
-        let account_id = Uuid::parse_str(self.account_id.trim()).ok();
-        if account_id.is_none() {
-            errors.push(FieldError { field: "account_id".into(), message: crate::i18n::T::AccountNotFound });
-        }
-        match (name, account_id) {
-            (Some(name), Some(account_id)) if errors.is_empty() => {
-                Ok(ValidContact { account_id, name, title, department, email, phone })
-            }
-            _ => Err(AppError::Validation { fields: errors, submitted: self.to_pairs() }),
-        }
+        let mut errors = FieldErrors::new();
+        let name = errors.optional("name", domain::clean_text(&self.name, 100, true));
+        let title = errors.optional("title", domain::clean_text(&self.title, 100, false));
+        let department = errors.optional("department", domain::clean_text(&self.department, 100, false));
+        let email = errors.optional("email", domain::parse_email(&self.email));
+        let phone = errors.optional("phone", domain::parse_phone(&self.phone));
+        let account_id = errors.check("account_id", Uuid::parse_str(self.account_id.trim()).map_err(|_| T::AccountNotFound));
+        let valid = name
+            .zip(account_id)
+            .map(|(name, account_id)| ValidContact { account_id, name, title, department, email, phone });
+        errors.finish(valid, self.to_pairs())
     }
 }
 
@@ -144,11 +132,9 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Conta
     .fetch_optional(pool)
     .await?;
     let rec = rec.ok_or(AppError::NotFound)?;
-    let history = crate::server::history(pool, "contact", id).await?;
-    let deleted = rec.deleted_at.is_some();
+    let history = crate::record::server::history(pool, Entity::Contact, id).await?;
     Ok(ContactDetail {
-        can_edit: !deleted && user.can_edit_owned_by(rec.owner_id),
-        can_restore: deleted && user.is_manager(),
+        can: Permissions::of(user, rec.owner_id, rec.deleted_at.is_some()),
         contact: Contact {
             row: rec.row.into(),
             version: rec.version,
@@ -160,25 +146,14 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Conta
     })
 }
 
-/// The owner of a live account, locked so it cannot change under us.
-async fn account_owner(tx: &mut sqlx::PgConnection, account_id: Uuid) -> Result<Option<Uuid>, AppError> {
-    let row: Option<(Uuid,)> =
-        sqlx::query_as("select owner_id from accounts where id = $1 and deleted_at is null for share")
-            .bind(account_id)
-            .fetch_optional(tx)
-            .await?;
-    Ok(row.map(|r| r.0))
-}
-
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn create(pool: &PgPool, user: &CurrentUser, form: &ContactForm) -> Result<Uuid, AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
     let v = form.validate()?;
     let mut tx = pool.begin().await?;
-    let owner = account_owner(&mut tx, v.account_id).await?.ok_or_else(|| {
-        AppError::field("account_id", crate::i18n::T::AccountNotFound).with_submitted(form.to_pairs())
-    })?;
+    let owner = live_account(&mut tx, v.account_id).await.map_err(|e| e.with_submitted(form.to_pairs()))?;
     if !user.can_edit_owned_by(owner) {
         return Err(AppError::Forbidden);
     }
@@ -195,48 +170,26 @@ pub async fn create(pool: &PgPool, user: &CurrentUser, form: &ContactForm) -> Re
     .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
-    audit(&mut tx, "contact", id, "create", user.id, None, Some(after)).await?;
+    audit(&mut tx, Entity::Contact, id, AuditAction::Create, user.id, None, Some(after)).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// Locks a contact and checks the user may change it (through its account).
-async fn lock_for_change(
-    tx: &mut sqlx::PgConnection,
-    user: &CurrentUser,
-    id: Uuid,
-    deleted: bool,
-) -> Result<(Value, i32, Uuid), AppError> {
-    let row: Option<(Value, i32, Uuid, Uuid)> = sqlx::query_as(
-        "select to_jsonb(c), c.version, a.owner_id, c.account_id from contacts c join accounts a on a.id = c.account_id
-         where c.id = $1 and (c.deleted_at is not null) = $2 and a.deleted_at is null for update of c",
-    )
-    .bind(id)
-    .bind(deleted)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (before, version, owner, account_id) = row.ok_or(AppError::NotFound)?;
-    let allowed = if deleted { user.is_manager() } else { user.can_edit_owned_by(owner) };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
-    Ok((before, version, account_id))
-}
-
+#[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
 pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, form: &ContactForm) -> Result<(), AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
     let v = form.validate()?;
     let mut tx = pool.begin().await?;
-    let (before, current_version, account_id) = lock_for_change(&mut tx, user, id, false).await?;
+    let locked = lock(&mut tx, user, Entity::Contact, id, false).await?;
     // Moving a contact to another account is not an edit: the account field is fixed here.
-    if v.account_id != account_id {
-        return Err(AppError::field("account_id", crate::i18n::T::InvalidChoice).with_submitted(form.to_pairs()));
+    if Some(v.account_id) != locked.parent {
+        return Err(AppError::field("account_id", T::InvalidChoice).with_submitted(form.to_pairs()));
     }
-    if current_version != version {
-        return Err(conflict(&mut tx, "contacts", id).await?.with_submitted(form.to_pairs()));
-    }
+    check_version(&mut tx, Entity::Contact, id, locked.version, version)
+        .await
+        .map_err(|e| e.with_submitted(form.to_pairs()))?;
     let (after,): (Value,) = sqlx::query_as(
         "update contacts set name = $2, title = $3, department = $4, email = $5, phone = $6,
                 version = version + 1, updated_by = $7, updated_at = now()
@@ -251,48 +204,7 @@ pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, f
     .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
-    audit(&mut tx, "contact", id, "update", user.id, Some(before), Some(after)).await?;
+    audit(&mut tx, Entity::Contact, id, AuditAction::Update, user.id, Some(locked.before), Some(after)).await?;
     tx.commit().await?;
     Ok(())
-}
-
-pub async fn delete(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32) -> Result<Uuid, AppError> {
-    if !user.can_write() {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = pool.begin().await?;
-    let (before, current_version, account_id) = lock_for_change(&mut tx, user, id, false).await?;
-    if current_version != version {
-        return Err(conflict(&mut tx, "contacts", id).await?);
-    }
-    let after = set_deleted(&mut tx, user, id, true).await?;
-    audit(&mut tx, "contact", id, "delete", user.id, Some(before), Some(after)).await?;
-    tx.commit().await?;
-    Ok(account_id)
-}
-
-pub async fn restore(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<(), AppError> {
-    if !user.is_manager() {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = pool.begin().await?;
-    let (before, _, _) = lock_for_change(&mut tx, user, id, true).await?;
-    let after = set_deleted(&mut tx, user, id, false).await?;
-    audit(&mut tx, "contact", id, "restore", user.id, Some(before), Some(after)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn set_deleted(tx: &mut sqlx::PgConnection, user: &CurrentUser, id: Uuid, deleted: bool) -> Result<Value, AppError> {
-    let (after,): (Value,) = sqlx::query_as(
-        "update contacts set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2 end,
-                updated_by = $2, updated_at = now(), version = version + 1
-         where id = $1 returning to_jsonb(contacts.*)",
-    )
-    .bind(id)
-    .bind(user.id)
-    .bind(deleted)
-    .fetch_one(tx)
-    .await?;
-    Ok(after)
 }

@@ -6,15 +6,17 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::*;
 use super::*;
-use crate::accounts::api::get_account;
 use crate::domain::check;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_datetime, T};
-use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::record::api::get_account_ref;
+use crate::record::views::{DeletedBanner, EditFormHead, FormButtons, HistoryTable, RecordActions};
+use crate::record::Entity;
+use crate::ui::{field_error, form_state, query_string, ErrorBox, Field, LoadError, Notice, Pager};
 
 #[component]
 pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     view! {
         <table class="list" data-testid="contact-list">
             <thead>
@@ -33,13 +35,13 @@ pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView 
                     .map(|r| {
                         view! {
                             <tr>
-                                <td><a href=format!("/contacts/{}", r.id)>{r.name}</a></td>
+                                <td><a href=Entity::Contact.path(r.id)>{r.name}</a></td>
                                 <td>{r.title.unwrap_or_default()}</td>
                                 <td>{r.department.unwrap_or_default()}</td>
                                 <td>{r.email.unwrap_or_default()}</td>
                                 <td>{r.phone.unwrap_or_default()}</td>
                                 {show_account.then(|| view! {
-                                    <td><a href=format!("/accounts/{}", r.account_id)>{r.account_name}</a></td>
+                                    <td><a href=Entity::Account.path(r.account_id)>{r.account_name}</a></td>
                                 })}
                             </tr>
                         }
@@ -52,7 +54,7 @@ pub fn ContactTable(rows: Vec<ContactRow>, show_account: bool) -> impl IntoView 
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let query_map = use_query_map();
     let query = move || {
         let q = query_map.read();
@@ -64,7 +66,7 @@ pub fn ContactsPage() -> impl IntoView {
             deleted: matches!(get("deleted").as_str(), "1" | "on" | "true"),
         }
     };
-    let page = crate::ui::page_resource(query, list_contacts);
+    let page = Resource::new(query, list_contacts);
     view! {
         <div class="page-head"><h1>{T::ContactsTitle.text(lang)}</h1></div>
         <Notice />
@@ -119,21 +121,21 @@ fn ContactFields(values: ContactForm, errors: Vec<FieldError>) -> impl IntoView 
 
 #[component]
 pub fn ContactNewPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let query_map = use_query_map();
     let account_id = move || query_map.read().get("account").unwrap_or_default();
-    let account = crate::ui::page_resource(account_id, get_account);
+    let account = Resource::new(account_id, get_account_ref);
     view! {
         <h1>{T::NewContact.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 match account.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(d) => {
-                        let initial = ContactForm { account_id: d.account.id.to_string(), ..Default::default() };
-                        let back = format!("/accounts/{}", d.account.id);
+                    Ok(account) => {
+                        let initial = ContactForm { account_id: account.id.to_string(), ..Default::default() };
+                        let back = Entity::Account.path(account.id);
                         view! {
-                            <p>{T::Account.text(lang)} ": " <a href=back.clone()>{d.account.name.clone()}</a></p>
+                            <p>{T::Account.text(lang)} ": " <a href=back.clone()>{account.name}</a></p>
                             <NewContactForm initial back />
                         }
                             .into_any()
@@ -146,10 +148,10 @@ pub fn ContactNewPage() -> impl IntoView {
 
 #[component]
 pub fn ContactEditPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = crate::ui::page_resource(id, get_contact);
+    let detail = Resource::new(id, get_contact);
     view! {
         <h1>{T::EditContact.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -157,7 +159,7 @@ pub fn ContactEditPage() -> impl IntoView {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
-                        if !d.can_edit {
+                        if !d.can.edit {
                             return view! { <LoadError error=AppError::Forbidden /> }.into_any();
                         }
                         let initial = ContactForm::from_contact(&d.contact);
@@ -211,45 +213,12 @@ fn EditContactForm(id: String, record_version: i32, initial: ContactForm) -> imp
     }
 }
 
-/// Edit, delete and restore over a record, hydrated on its own (an island):
-/// sent without a reload, a refusal shown right here.
-#[island]
-fn ContactActions(id: String, version: i32, can_edit: bool, can_restore: bool) -> impl IntoView {
-    let lang = crate::lang();
-    let delete = ServerAction::<DeleteContact>::new();
-    let restore = ServerAction::<RestoreContact>::new();
-    let error = move || match (delete.value().get(), restore.value().get()) {
-        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
-        _ => None,
-    };
-    let (id_delete, id_restore) = (id.clone(), id.clone());
-    view! {
-        <div class="actions">
-            {can_edit.then(|| view! { <a class="button" href=format!("/contacts/{id}/edit")>{T::Edit.text(lang)}</a> })}
-            {can_edit.then(|| view! {
-                <ActionForm action=delete attr:class="inline">
-                    <input type="hidden" name="id" value=id_delete />
-                    <input type="hidden" name="version" value=version.to_string() />
-                    <button type="submit" class="danger">{T::Delete.text(lang)}</button>
-                </ActionForm>
-            })}
-            {can_restore.then(|| view! {
-                <ActionForm action=restore attr:class="inline">
-                    <input type="hidden" name="id" value=id_restore />
-                    <button type="submit">{T::Restore.text(lang)}</button>
-                </ActionForm>
-            })}
-        </div>
-        {error}
-    }
-}
-
 #[component]
 pub fn ContactPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = crate::ui::page_resource(id, get_contact);
+    let detail = Resource::new(id, get_contact);
     view! {
         <Notice />
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -259,17 +228,16 @@ pub fn ContactPage() -> impl IntoView {
                     Ok(d) => {
                         let c = d.contact;
                         let r = c.row;
-                        let id = r.id.to_string();
-                                        let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
+                        let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
                         view! {
                             <div class="page-head">
                                 <h1 data-testid="contact-name">{r.name.clone()}</h1>
-                                <ContactActions id=id.clone() version=c.version can_edit=d.can_edit can_restore=d.can_restore />
+                                <RecordActions kind=Entity::Contact id=r.id version=c.version can=d.can />
                             </div>
                             {c.deleted_at.map(|_| view! { <DeletedBanner /> })}
                             <dl class="record">
                                 <dt>{T::Account.text(lang)}</dt>
-                                <dd><a href=format!("/accounts/{}", r.account_id)>{r.account_name.clone()}</a></dd>
+                                <dd><a href=Entity::Account.path(r.account_id)>{r.account_name.clone()}</a></dd>
                                 {row(T::Title, r.title.clone().unwrap_or_default())}
                                 {row(T::Department, r.department.clone().unwrap_or_default())}
                                 {row(T::Email, r.email.clone().unwrap_or_default())}

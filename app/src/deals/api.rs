@@ -38,7 +38,7 @@ pub async fn create_deal(form: DealForm) -> Result<String, AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_writer()?;
         let id = super::server::create(&crate::server::pool()?, &user, &form).await?;
-        leptos_axum::redirect(&format!("/deals/{id}?notice=created"));
+        crate::record::server::redirect_to(crate::record::Entity::Deal, id, crate::record::Notice::Created);
         Ok(id.to_string())
     })
     .await
@@ -48,14 +48,13 @@ pub async fn create_deal(form: DealForm) -> Result<String, AppError> {
 pub async fn update_deal(id: String, version: String, form: DealForm) -> Result<(), AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_writer()?;
-        let id = crate::server::parse_id(&id)?;
-        let version = crate::server::parse_version(&version).map_err(|e| e.with_submitted(form.to_pairs()))?;
+        let (id, version) = crate::record::server::edit_target(&id, &version, &form)?;
         // The version the edit was based on travels with a refusal, so a page
         // re-rendered without JavaScript still conflicts rather than overwrites.
         super::server::update(&crate::server::pool()?, &user, id, version, &form)
             .await
             .map_err(|e| e.with_echo("version", &version.to_string()))?;
-        leptos_axum::redirect(&format!("/deals/{id}?notice=saved"));
+        crate::record::server::redirect_to(crate::record::Entity::Deal, id, crate::record::Notice::Saved);
         Ok(())
     })
     .await
@@ -73,35 +72,6 @@ pub async fn move_deal(id: String, version: String, stage: String, back: Option<
         if let Some(back) = back.filter(|b| b.starts_with('/') && !b.starts_with("//")) {
             leptos_axum::redirect(&back);
         }
-        Ok(())
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "deals/delete")]
-pub async fn delete_deal(id: String, version: String) -> Result<(), AppError> {
-    crate::server::run(async {
-        let user = crate::auth::server::require_writer()?;
-        let id = crate::server::parse_id(&id)?;
-        let version = crate::server::parse_version(&version)?;
-        super::server::set_deleted(&crate::server::pool()?, &user, id, Some(version), true).await?;
-        if user.is_manager() {
-            leptos_axum::redirect(&format!("/deals/{id}?notice=deleted"));
-        } else {
-            leptos_axum::redirect("/deals?notice=deleted");
-        }
-        Ok(())
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "deals/restore")]
-pub async fn restore_deal(id: String) -> Result<(), AppError> {
-    crate::server::run(async {
-        let user = crate::auth::server::require_manager()?;
-        let id = crate::server::parse_id(&id)?;
-        super::server::set_deleted(&crate::server::pool()?, &user, id, None, false).await?;
-        leptos_axum::redirect(&format!("/deals/{id}?notice=restored"));
         Ok(())
     })
     .await

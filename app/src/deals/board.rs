@@ -17,7 +17,7 @@ use crate::ui::{query_string, ErrorBox, LoadError, Notice};
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let query_map = use_query_map();
     let query = move || {
         let q = query_map.read();
@@ -27,8 +27,8 @@ pub fn PipelinePage() -> impl IntoView {
             currency: q.get("currency").unwrap_or_default(),
         }
     };
-    let board = crate::ui::page_resource(query, get_board);
-    let owners = crate::ui::page_resource(|| (), |_| list_owners());
+    let board = Resource::new(query, get_board);
+    let owners = Resource::new(|| (), |_| list_owners());
     let location = use_location();
     let back = move || {
         let search = location.search.get();
@@ -105,7 +105,7 @@ fn adjust(column: &mut BoardColumn, currency: &str, count: i64, sum: Decimal, we
 /// move back, with the server's reason above the board, if it refuses.
 #[island]
 fn BoardView(board: Board, query: BoardQuery, back: String) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let move_action = ServerAction::<MoveDeal>::new();
     let back = StoredValue::new(back);
     let columns = RwSignal::new(board.columns.clone());

@@ -11,10 +11,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::activities::Activity;
 use crate::auth::UserRef;
 use crate::i18n::{Lang, T};
-use crate::HistoryEntry;
+use crate::record::{HistoryEntry, Page, Permissions};
 
 /// A pipeline stage: data in the `stages` table, not code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,10 +111,7 @@ pub struct DealDetail {
     pub stages: Vec<StageInfo>,
     pub stage_history: Vec<StageSpan>,
     pub history: Vec<HistoryEntry>,
-    pub activities: Vec<Activity>,
-    pub can_edit: bool,
-    pub can_restore: bool,
-    pub can_reassign: bool,
+    pub can: Permissions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,7 +144,7 @@ pub struct DealQuery {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DealList {
-    pub page: crate::accounts::Page<DealRow>,
+    pub page: Page<DealRow>,
     pub stages: Vec<StageInfo>,
 }
 
@@ -184,47 +180,8 @@ impl DealForm {
             lost_reason: d.lost_reason.clone().unwrap_or_default(),
         }
     }
-
-    pub fn to_pairs(&self) -> crate::error::Submitted {
-        [
-            ("name", &self.name),
-            ("account_id", &self.account_id),
-            ("stage_id", &self.stage_id),
-            ("amount", &self.amount),
-            ("currency", &self.currency),
-            ("probability", &self.probability),
-            ("expected_close_date", &self.expected_close_date),
-            ("owner_id", &self.owner_id),
-            ("source", &self.source),
-            ("lost_reason", &self.lost_reason),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-    }
-
-    pub fn from_pairs(pairs: &crate::error::Submitted) -> Self {
-        <Self as crate::ui::EchoedForm>::from_pairs(pairs)
-    }
 }
 
-impl crate::ui::EchoedForm for DealForm {
-    fn from_pairs(pairs: &crate::error::Submitted) -> Self {
-        let get = |k: &str| pairs.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
-        DealForm {
-            name: get("name"),
-            account_id: get("account_id"),
-            stage_id: get("stage_id"),
-            amount: get("amount"),
-            currency: get("currency"),
-            probability: get("probability"),
-            expected_close_date: get("expected_close_date"),
-            owner_id: get("owner_id"),
-            source: get("source"),
-            lost_reason: get("lost_reason"),
-        }
-    }
-}
 
 /// Board filters, as the filter form submits them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -9,19 +9,13 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::*;
-use crate::accounts::Page;
-use crate::auth::{CurrentUser, Role};
+use crate::auth::CurrentUser;
 use crate::domain::{self, Currency};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::i18n::T;
-use crate::server::{audit, conflict, contains_pattern, finish_page, Cursor};
-
-pub const PAGE_SIZE: i64 = 50;
-
-/// Managers, admins and viewers see every deal; reps only their own.
-pub fn sees_all_deals(user: &CurrentUser) -> bool {
-    user.is_manager() || user.has(Role::Viewer)
-}
+use crate::record::server::{audit, check_version, live_account, lock, owner_for};
+use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
+use crate::server::{contains_pattern, finish_page, Cursor};
 
 pub async fn stages(conn: impl sqlx::PgExecutor<'_>) -> Result<Vec<StageInfo>, AppError> {
     let rows: Vec<(String, i32, String, String, i32, bool, bool)> = sqlx::query_as(
@@ -66,76 +60,23 @@ fn date_in_range(d: NaiveDate) -> bool {
 
 impl DealForm {
     pub fn validate(&self, stages: &[StageInfo]) -> Result<ValidDeal, AppError> {
-        let mut errors = Vec::new();
-        let mut push = |field: &str, message: T| errors.push(FieldError { field: field.into(), message });
-        let name = match domain::clean_text(&self.name, 200, true) {
-            Ok(v) => v,
-            Err(m) => {
-                push("name", m);
-                None
-            }
-        };
-        let stage = stages.iter().find(|s| s.id == self.stage_id.trim()).cloned();
-        if stage.is_none() {
-            push("stage_id", T::InvalidStage);
-        }
-        let currency = match Currency::parse(&self.currency) {
-            Ok(c) => Some(c),
-            Err(m) => {
-                push("currency", m);
-                None
-            }
-        };
-        let amount = match currency.map(|c| domain::parse_amount(&self.amount, c)) {
-            Some(Ok(a)) => a,
-            Some(Err(m)) => {
-                push("amount", m);
-                None
-            }
-            None => None,
-        };
-        let probability = match domain::parse_probability(&self.probability) {
-            Ok(p) => p,
-            Err(m) => {
-                push("probability", m);
-                None
-            }
-        };
-        let expected_close_date = match domain::parse_date(&self.expected_close_date) {
-            Ok(Some(d)) if !date_in_range(d) => {
-                push("expected_close_date", T::DateOutOfRange);
-                None
-            }
-            Ok(d) => d,
-            Err(m) => {
-                push("expected_close_date", m);
-                None
-            }
-        };
-        let account_id = Uuid::parse_str(self.account_id.trim()).ok();
-        if account_id.is_none() {
-            push("account_id", T::AccountNotFound);
-        }
-        let owner_id = match self.owner_id.trim() {
-            "" => None,
-            raw => match Uuid::parse_str(raw) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    push("owner_id", T::InvalidChoice);
-                    None
-                }
-            },
-        };
-        let source = domain::clean_text(&self.source, 100, false).unwrap_or_else(|m| {
-            push("source", m);
-            None
-        });
-        let lost_reason = domain::clean_text(&self.lost_reason, 500, false).unwrap_or_else(|m| {
-            push("lost_reason", m);
-            None
-        });
-        match (name, stage, currency, account_id) {
-            (Some(name), Some(stage), Some(currency), Some(account_id)) if errors.is_empty() => Ok(ValidDeal {
+        let mut errors = FieldErrors::new();
+        let name = errors.optional("name", domain::clean_text(&self.name, 200, true));
+        let stage = errors.check("stage_id", stages.iter().find(|s| s.id == self.stage_id.trim()).cloned().ok_or(T::InvalidStage));
+        let currency = errors.check("currency", Currency::parse(&self.currency));
+        let amount = currency.and_then(|c| errors.optional("amount", domain::parse_amount(&self.amount, c)));
+        let probability = errors.optional("probability", domain::parse_probability(&self.probability));
+        let expected_close_date = errors.optional(
+            "expected_close_date",
+            domain::parse_date(&self.expected_close_date)
+                .and_then(|d| if d.is_some_and(|d| !date_in_range(d)) { Err(T::DateOutOfRange) } else { Ok(d) }),
+        );
+        let account_id = errors.check("account_id", Uuid::parse_str(self.account_id.trim()).map_err(|_| T::AccountNotFound));
+        let owner_id = errors.optional("owner_id", domain::parse_optional_id(&self.owner_id));
+        let source = errors.optional("source", domain::clean_text(&self.source, 100, false));
+        let lost_reason = errors.optional("lost_reason", domain::clean_text(&self.lost_reason, 500, false));
+        let valid = match (name, stage, currency, account_id) {
+            (Some(name), Some(stage), Some(currency), Some(account_id)) => Some(ValidDeal {
                 name,
                 account_id,
                 probability: probability.unwrap_or(stage.default_probability),
@@ -147,16 +88,9 @@ impl DealForm {
                 source,
                 lost_reason,
             }),
-            _ => Err(AppError::Validation { fields: errors, submitted: self.to_pairs() }),
-        }
-    }
-}
-
-fn rule_error(message: T, field: &str, form: Option<&DealForm>) -> AppError {
-    let err = AppError::field(field, message);
-    match form {
-        Some(f) => err.with_submitted(f.to_pairs()),
-        None => err,
+            _ => None,
+        };
+        errors.finish(valid, self.to_pairs())
     }
 }
 
@@ -228,7 +162,7 @@ pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Deal, Ap
     )
     .bind(id)
     .bind(user.id)
-    .bind(sees_all_deals(user))
+    .bind(user.sees_all_owned())
     .bind(user.is_manager())
     .fetch_optional(pool)
     .await?;
@@ -260,18 +194,13 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DealD
             }
         })
         .collect();
-    let history = crate::server::history(pool, "deal", id).await?;
-    let activities = crate::activities::server::for_deal(pool, id).await?;
-    let deleted = deal.deleted_at.is_some();
+    let history = crate::record::server::history(pool, Entity::Deal, id).await?;
     Ok(DealDetail {
-        can_edit: !deleted && user.can_edit_owned_by(deal.owner.id),
-        can_restore: deleted && user.is_manager(),
-        can_reassign: user.is_manager(),
+        can: Permissions::of(user, deal.owner.id, deal.deleted_at.is_some()),
         deal,
         stages,
         stage_history,
         history,
-        activities,
     })
 }
 
@@ -285,7 +214,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
     );
     qb.push(if query.deleted && user.is_manager() { "d.deleted_at is not null " } else { "d.deleted_at is null " });
     // Visibility, in the query itself.
-    qb.push("and (d.owner_id = ").push_bind(user.id).push(" or ").push_bind(sees_all_deals(user)).push(") ");
+    qb.push("and (d.owner_id = ").push_bind(user.id).push(" or ").push_bind(user.sees_all_owned()).push(") ");
     if !query.q.trim().is_empty() {
         qb.push("and d.name ilike ").push_bind(contains_pattern(query.q.trim())).push(" ");
     }
@@ -360,24 +289,7 @@ async fn record_stage(conn: &mut PgConnection, deal_id: Uuid, from: Option<&str>
     Ok(())
 }
 
-/// The owner a save may set: reps own what they create; managers choose.
-async fn owner_for(conn: &mut PgConnection, user: &CurrentUser, requested: Option<Uuid>, current: Option<Uuid>, form: &DealForm) -> Result<Uuid, AppError> {
-    let fallback = current.unwrap_or(user.id);
-    let owner = match requested {
-        None => fallback,
-        Some(id) if id == fallback => id,
-        Some(id) if user.is_manager() => id,
-        Some(_) => return Err(rule_error(T::OwnerOnlyManagers, "owner_id", Some(form))),
-    };
-    let ok: Option<(Uuid,)> = sqlx::query_as(
-        "select id from users where id = $1 and roles && array['sales-rep', 'sales-manager', 'salesops-admin']",
-    )
-    .bind(owner)
-    .fetch_optional(conn)
-    .await?;
-    ok.map(|r| r.0).ok_or_else(|| rule_error(T::InvalidChoice, "owner_id", Some(form)))
-}
-
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn create(pool: &PgPool, user: &CurrentUser, form: &DealForm) -> Result<Uuid, AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
@@ -385,69 +297,57 @@ pub async fn create(pool: &PgPool, user: &CurrentUser, form: &DealForm) -> Resul
     let mut tx = pool.begin().await?;
     let all_stages = stages(&mut *tx).await?;
     let v = form.validate(&all_stages)?;
-    let facts = StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
-    check_stage(None, &v.stage, &facts, user.is_manager()).map_err(|m| rule_error(m, rule_field(m), Some(form)))?;
-    let account: Option<(Uuid,)> = sqlx::query_as("select id from accounts where id = $1 and deleted_at is null for share")
+    let id = async {
+        let facts = StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
+        check_stage(None, &v.stage, &facts, user.is_manager()).map_err(|m| AppError::field(rule_field(m), m))?;
+        live_account(&mut tx, v.account_id).await?;
+        let owner = owner_for(&mut tx, user, v.owner_id, None).await?;
+        let (id, after): (Uuid, Value) = sqlx::query_as(
+            "insert into deals (name, account_id, stage_id, amount, currency, probability, expected_close_date, owner_id,
+                                source, lost_reason, created_by, updated_by)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id, to_jsonb(deals.*)",
+        )
+        .bind(&v.name)
         .bind(v.account_id)
-        .fetch_optional(&mut *tx)
+        .bind(&v.stage.id)
+        .bind(v.amount)
+        .bind(v.currency.code())
+        .bind(v.probability)
+        .bind(v.expected_close_date)
+        .bind(owner)
+        .bind(&v.source)
+        .bind(&v.lost_reason)
+        .bind(user.id)
+        .fetch_one(&mut *tx)
         .await?;
-    if account.is_none() {
-        return Err(rule_error(T::AccountNotFound, "account_id", Some(form)));
+        record_stage(&mut tx, id, None, &v.stage.id, user.id).await?;
+        audit(&mut tx, Entity::Deal, id, AuditAction::Create, user.id, None, Some(after)).await?;
+        Ok::<_, AppError>(id)
     }
-    let owner = owner_for(&mut tx, user, v.owner_id, None, form).await?;
-    let (id, after): (Uuid, Value) = sqlx::query_as(
-        "insert into deals (name, account_id, stage_id, amount, currency, probability, expected_close_date, owner_id,
-                            source, lost_reason, created_by, updated_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id, to_jsonb(deals.*)",
-    )
-    .bind(&v.name)
-    .bind(v.account_id)
-    .bind(&v.stage.id)
-    .bind(v.amount)
-    .bind(v.currency.code())
-    .bind(v.probability)
-    .bind(v.expected_close_date)
-    .bind(owner)
-    .bind(&v.source)
-    .bind(&v.lost_reason)
-    .bind(user.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    record_stage(&mut tx, id, None, &v.stage.id, user.id).await?;
-    audit(&mut tx, "deal", id, "create", user.id, None, Some(after)).await?;
+    .await
+    .map_err(|e| e.with_submitted(form.to_pairs()))?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// Locks a live deal the user may change; returns its audit snapshot and current state.
-async fn lock(conn: &mut PgConnection, user: &CurrentUser, id: Uuid, deleted: bool) -> Result<(Value, LockedDeal), AppError> {
-    let row: Option<(Value, Uuid, i32, String, Option<Decimal>, Option<NaiveDate>, Option<String>, i32)> = sqlx::query_as(
-        "select to_jsonb(d), d.owner_id, d.version, d.stage_id, d.amount, d.expected_close_date, d.lost_reason, d.probability
-         from deals d where d.id = $1 and (d.deleted_at is not null) = $2 and (d.owner_id = $3 or $4) for update",
-    )
-    .bind(id)
-    .bind(deleted)
-    .bind(user.id)
-    .bind(sees_all_deals(user))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let (before, owner, version, stage_id, amount, close_date, lost_reason, probability) = row.ok_or(AppError::NotFound)?;
-    let allowed = if deleted { user.is_manager() } else { user.can_edit_owned_by(owner) };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
-    Ok((before, LockedDeal { owner, version, stage_id, facts: StageFacts { amount, close_date, lost_reason }, probability }))
-}
-
+/// A deal locked for change (through the record kit) with the facts the stage rules read.
 struct LockedDeal {
-    owner: Uuid,
-    version: i32,
+    locked: crate::record::server::Locked,
     stage_id: String,
     facts: StageFacts,
-    #[allow(dead_code)]
-    probability: i32,
 }
 
+async fn lock_deal(conn: &mut PgConnection, user: &CurrentUser, id: Uuid) -> Result<LockedDeal, AppError> {
+    let locked = lock(conn, user, Entity::Deal, id, false).await?;
+    let (stage_id, amount, close_date, lost_reason): (String, Option<Decimal>, Option<NaiveDate>, Option<String>) =
+        sqlx::query_as("select stage_id, amount, expected_close_date, lost_reason from deals where id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(LockedDeal { locked, stage_id, facts: StageFacts { amount, close_date, lost_reason } })
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
 pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, form: &DealForm) -> Result<(), AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
@@ -455,45 +355,48 @@ pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, f
     let mut tx = pool.begin().await?;
     let all_stages = stages(&mut *tx).await?;
     let v = form.validate(&all_stages)?;
-    let (before, current) = lock(&mut tx, user, id, false).await?;
-    if current.version != version {
-        return Err(conflict(&mut tx, "deals", id).await?.with_submitted(form.to_pairs()));
+    async {
+        let current = lock_deal(&mut tx, user, id).await?;
+        check_version(&mut tx, Entity::Deal, id, current.locked.version, version).await?;
+        let from = all_stages.iter().find(|s| s.id == current.stage_id);
+        let facts = StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
+        check_stage(from, &v.stage, &facts, user.is_manager()).map_err(|m| AppError::field(rule_field(m), m))?;
+        let owner = owner_for(&mut tx, user, v.owner_id, Some(current.locked.owner)).await?;
+        let stage_changed = current.stage_id != v.stage.id;
+        let (after,): (Value,) = sqlx::query_as(
+            "update deals set name = $2, stage_id = $3, amount = $4, currency = $5, probability = $6,
+                    expected_close_date = $7, owner_id = $8, source = $9, lost_reason = $10,
+                    stage_changed_at = case when $11 then now() else stage_changed_at end,
+                    version = version + 1, updated_by = $12, updated_at = now()
+             where id = $1 returning to_jsonb(deals.*)",
+        )
+        .bind(id)
+        .bind(&v.name)
+        .bind(&v.stage.id)
+        .bind(v.amount)
+        .bind(v.currency.code())
+        .bind(v.probability)
+        .bind(v.expected_close_date)
+        .bind(owner)
+        .bind(&v.source)
+        .bind(&v.lost_reason)
+        .bind(stage_changed)
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if stage_changed {
+            record_stage(&mut tx, id, Some(&current.stage_id), &v.stage.id, user.id).await?;
+        }
+        audit(&mut tx, Entity::Deal, id, AuditAction::Update, user.id, Some(current.locked.before), Some(after)).await
     }
-    let from = all_stages.iter().find(|s| s.id == current.stage_id);
-    let facts = StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
-    check_stage(from, &v.stage, &facts, user.is_manager()).map_err(|m| rule_error(m, rule_field(m), Some(form)))?;
-    let owner = owner_for(&mut tx, user, v.owner_id, Some(current.owner), form).await?;
-    let stage_changed = current.stage_id != v.stage.id;
-    let (after,): (Value,) = sqlx::query_as(
-        "update deals set name = $2, stage_id = $3, amount = $4, currency = $5, probability = $6,
-                expected_close_date = $7, owner_id = $8, source = $9, lost_reason = $10,
-                stage_changed_at = case when $11 then now() else stage_changed_at end,
-                version = version + 1, updated_by = $12, updated_at = now()
-         where id = $1 returning to_jsonb(deals.*)",
-    )
-    .bind(id)
-    .bind(&v.name)
-    .bind(&v.stage.id)
-    .bind(v.amount)
-    .bind(v.currency.code())
-    .bind(v.probability)
-    .bind(v.expected_close_date)
-    .bind(owner)
-    .bind(&v.source)
-    .bind(&v.lost_reason)
-    .bind(stage_changed)
-    .bind(user.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if stage_changed {
-        record_stage(&mut tx, id, Some(&current.stage_id), &v.stage.id, user.id).await?;
-    }
-    audit(&mut tx, "deal", id, "update", user.id, Some(before), Some(after)).await?;
+    .await
+    .map_err(|e| e.with_submitted(form.to_pairs()))?;
     tx.commit().await?;
     Ok(())
 }
 
 /// The board's move: same rules, one history row, the new stage's default probability.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
 pub async fn move_stage(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, stage_id: &str) -> Result<(), AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
@@ -501,10 +404,8 @@ pub async fn move_stage(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i3
     let mut tx = pool.begin().await?;
     let all_stages = stages(&mut *tx).await?;
     let to = all_stages.iter().find(|s| s.id == stage_id).ok_or_else(|| AppError::field("stage_id", T::InvalidStage))?;
-    let (before, current) = lock(&mut tx, user, id, false).await?;
-    if current.version != version {
-        return Err(conflict(&mut tx, "deals", id).await?);
-    }
+    let current = lock_deal(&mut tx, user, id).await?;
+    check_version(&mut tx, Entity::Deal, id, current.locked.version, version).await?;
     if current.stage_id == to.id {
         return Ok(());
     }
@@ -522,32 +423,7 @@ pub async fn move_stage(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i3
     .fetch_one(&mut *tx)
     .await?;
     record_stage(&mut tx, id, Some(&current.stage_id), &to.id, user.id).await?;
-    audit(&mut tx, "deal", id, "stage", user.id, Some(before), Some(after)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn set_deleted(pool: &PgPool, user: &CurrentUser, id: Uuid, version: Option<i32>, deleted: bool) -> Result<(), AppError> {
-    if !user.can_write() || (!deleted && !user.is_manager()) {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = pool.begin().await?;
-    let (before, current) = lock(&mut tx, user, id, !deleted).await?;
-    if version.is_some_and(|v| v != current.version) {
-        return Err(conflict(&mut tx, "deals", id).await?);
-    }
-    let (after,): (Value,) = sqlx::query_as(
-        "update deals set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2 end,
-                updated_by = $2, updated_at = now(), version = version + 1
-         where id = $1 returning to_jsonb(deals.*)",
-    )
-    .bind(id)
-    .bind(user.id)
-    .bind(deleted)
-    .fetch_one(&mut *tx)
-    .await?;
-    let action = if deleted { "delete" } else { "restore" };
-    audit(&mut tx, "deal", id, action, user.id, Some(before), Some(after)).await?;
+    audit(&mut tx, Entity::Deal, id, AuditAction::StageChange, user.id, Some(current.locked.before), Some(after)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -573,7 +449,7 @@ fn period_months(period: &str, today: NaiveDate) -> Option<(NaiveDate, NaiveDate
 /// cards by expected close date.
 pub async fn board(pool: &PgPool, user: &CurrentUser, query: &BoardQuery) -> Result<Board, AppError> {
     let all_stages = stages(pool).await?;
-    let owner = if sees_all_deals(user) { Uuid::parse_str(query.owner.trim()).ok() } else { Some(user.id) };
+    let owner = if user.sees_all_owned() { Uuid::parse_str(query.owner.trim()).ok() } else { Some(user.id) };
     let currency = Currency::parse(&query.currency).ok().map(|c| c.code());
     let months = period_months(query.period.trim(), crate::i18n::seoul_today());
 

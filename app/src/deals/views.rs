@@ -10,7 +10,10 @@ use crate::auth::api::list_owners;
 use crate::domain::{check, Currency};
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_money, Lang, T};
-use crate::ui::{DeletedBanner, EditFormHead, FormButtons, form_state, field_error, query_string, use_user, Choice, ErrorBox, LoadError, Field, HistoryTable, Notice, Pager};
+use crate::record::api::get_account_ref;
+use crate::record::views::{DeletedBanner, EditFormHead, FormButtons, RecordActions};
+use crate::record::{Entity, Permissions};
+use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
 pub fn stage_name(stages: &[StageInfo], id: &str, lang: Lang) -> String {
     stages.iter().find(|s| s.id == id).map(|s| s.name(lang).to_string()).unwrap_or_else(|| id.to_string())
@@ -22,7 +25,7 @@ pub fn money(amount: Option<Decimal>, currency: &str, lang: Lang) -> String {
 
 #[component]
 pub fn DealsPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let query_map = use_query_map();
     let query = move || {
         let q = query_map.read();
@@ -38,8 +41,8 @@ pub fn DealsPage() -> impl IntoView {
             deleted: matches!(get("deleted").as_str(), "1" | "on" | "true"),
         }
     };
-    let list = crate::ui::page_resource(query, list_deals);
-    let owners = crate::ui::page_resource(|| (), |_| list_owners());
+    let list = Resource::new(query, list_deals);
+    let owners = Resource::new(|| (), |_| list_owners());
     let user = use_user();
     view! {
         <div class="page-head">
@@ -100,7 +103,7 @@ pub fn DealsPage() -> impl IntoView {
 
 #[component]
 pub fn DealTable(rows: Vec<DealRow>, stages: Vec<StageInfo>) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     view! {
         <table class="list" data-testid="deal-list">
             <thead>
@@ -117,7 +120,7 @@ pub fn DealTable(rows: Vec<DealRow>, stages: Vec<StageInfo>) -> impl IntoView {
             <tbody>
                 {rows.into_iter().map(|r| view! {
                     <tr>
-                        <td><a href=format!("/deals/{}", r.id)>{r.name}</a></td>
+                        <td><a href=Entity::Deal.path(r.id)>{r.name}</a></td>
                         <td>{r.account_name}</td>
                         <td>{stage_name(&stages, &r.stage_id, lang)}</td>
                         <td class="num">{money(r.amount, &r.currency, lang)}</td>
@@ -133,7 +136,7 @@ pub fn DealTable(rows: Vec<DealRow>, stages: Vec<StageInfo>) -> impl IntoView {
 
 #[component]
 fn DealFields(values: DealForm, errors: Vec<FieldError>, stages: Vec<StageInfo>, owners: Vec<crate::auth::UserRef>, can_reassign: bool) -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let e = |f: &str| field_error(&errors, f);
     let stage_options = stages.iter().map(|s| (s.id.clone(), format!("{} ({}%)", s.name(lang), s.default_probability))).collect();
     let currency = if values.currency.is_empty() { "KRW".to_string() } else { values.currency.clone() };
@@ -168,12 +171,12 @@ fn DealFields(values: DealForm, errors: Vec<FieldError>, stages: Vec<StageInfo>,
 
 #[component]
 pub fn DealNewPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let query_map = use_query_map();
     let account_id = move || query_map.read().get("account").unwrap_or_default();
-    let account = crate::ui::page_resource(account_id, crate::accounts::api::get_account);
-    let stages = crate::ui::page_resource(|| (), |_| list_stages());
-    let owners = crate::ui::page_resource(|| (), |_| list_owners());
+    let account = Resource::new(account_id, get_account_ref);
+    let stages = Resource::new(|| (), |_| list_stages());
+    let owners = Resource::new(|| (), |_| list_owners());
     let user = use_user();
     view! {
         <h1>{T::NewDeal.text(lang)}</h1>
@@ -187,18 +190,18 @@ pub fn DealNewPage() -> impl IntoView {
                     Err(_) => view! {
                         <p class="empty">{T::AccountNotFound.text(lang)} " " <a href="/accounts">{T::NavAccounts.text(lang)}</a></p>
                     }.into_any(),
-                    Ok(d) => {
+                    Ok(account) => {
                         let initial = DealForm {
-                            account_id: d.account.id.to_string(),
+                            account_id: account.id.to_string(),
                             stage_id: stages.first().map(|s| s.id.clone()).unwrap_or_default(),
                             currency: "KRW".into(),
                             owner_id: user.as_ref().map(|u| u.id.to_string()).unwrap_or_default(),
                             ..Default::default()
                         };
                         let can_reassign = user.as_ref().is_some_and(|u| u.is_manager());
-                        let back = format!("/accounts/{}", d.account.id);
+                        let back = Entity::Account.path(account.id);
                         view! {
-                            <p>{T::Account.text(lang)} ": " <a href=back.clone()>{d.account.name.clone()}</a></p>
+                            <p>{T::Account.text(lang)} ": " <a href=back.clone()>{account.name}</a></p>
                             <NewDealForm initial stages owners can_reassign back />
                         }.into_any()
                     }
@@ -210,11 +213,11 @@ pub fn DealNewPage() -> impl IntoView {
 
 #[component]
 pub fn DealEditPage() -> impl IntoView {
-    let lang = crate::lang();
+    let lang = crate::ui::lang();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = crate::ui::page_resource(id, get_deal);
-    let owners = crate::ui::page_resource(|| (), |_| list_owners());
+    let detail = Resource::new(id, get_deal);
+    let owners = Resource::new(|| (), |_| list_owners());
     view! {
         <h1>{T::EditDeal.text(lang)}</h1>
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
@@ -223,7 +226,7 @@ pub fn DealEditPage() -> impl IntoView {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
-                        if !d.can_edit {
+                        if !d.can.edit {
                             return view! { <LoadError error=AppError::Forbidden /> }.into_any();
                         }
                         let initial = DealForm::from_deal(&d.deal, &d.stages);
@@ -234,7 +237,7 @@ pub fn DealEditPage() -> impl IntoView {
                                 initial
                                 stages=d.stages.clone()
                                 owners
-                                can_reassign=d.can_reassign
+                                can_reassign=d.can.reassign
                             />
                         }.into_any()
                     }
@@ -290,66 +293,13 @@ fn EditDealForm(
     }
 }
 
+/// The deal's own part of its page: name, actions, fields and stage history
+/// (the page around it adds the timeline and the change history).
 #[component]
-pub fn DealPage() -> impl IntoView {
-    let lang = crate::lang();
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let detail = crate::ui::page_resource(id, get_deal);
-    view! {
-        <Notice />
-        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(d) => view! { <DealView d /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-/// Edit, delete and restore over a record, hydrated on its own (an island):
-/// sent without a reload, a refusal shown right here.
-#[island]
-fn DealActions(id: String, version: i32, can_edit: bool, can_restore: bool) -> impl IntoView {
-    let lang = crate::lang();
-    let delete = ServerAction::<DeleteDeal>::new();
-    let restore = ServerAction::<RestoreDeal>::new();
-    let error = move || match (delete.value().get(), restore.value().get()) {
-        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
-        _ => None,
-    };
-    let (id_delete, id_restore) = (id.clone(), id.clone());
-    view! {
-        <div class="actions">
-            {can_edit.then(|| view! { <a class="button" href=format!("/deals/{id}/edit")>{T::Edit.text(lang)}</a> })}
-            {can_edit.then(|| view! {
-                <ActionForm action=delete attr:class="inline">
-                    <input type="hidden" name="id" value=id_delete />
-                    <input type="hidden" name="version" value=version.to_string() />
-                    <button type="submit" class="danger">{T::Delete.text(lang)}</button>
-                </ActionForm>
-            })}
-            {can_restore.then(|| view! {
-                <ActionForm action=restore attr:class="inline">
-                    <input type="hidden" name="id" value=id_restore />
-                    <button type="submit">{T::Restore.text(lang)}</button>
-                </ActionForm>
-            })}
-        </div>
-        {error}
-    }
-}
-
-#[component]
-fn DealView(d: DealDetail) -> impl IntoView {
-    let lang = crate::lang();
-    let deal = d.deal;
-    let id = deal.id.to_string();
-    let stages = d.stages.clone();
+pub fn DealSummary(deal: Deal, stages: Vec<StageInfo>, stage_history: Vec<StageSpan>, can: Permissions) -> impl IntoView {
+    let lang = crate::ui::lang();
     let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
-    let spans = d.stage_history.into_iter().rev().map(|s| {
+    let spans = stage_history.into_iter().rev().map(|s| {
         view! {
             <tr>
                 <td>{stage_name(&stages, &s.to_stage, lang)}</td>
@@ -363,14 +313,14 @@ fn DealView(d: DealDetail) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1 data-testid="deal-name">{deal.name.clone()}</h1>
-            <DealActions id=id.clone() version=deal.version can_edit=d.can_edit can_restore=d.can_restore />
+            <RecordActions kind=Entity::Deal id=deal.id version=deal.version can />
         </div>
         {deal.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">
             <dt>{T::Account.text(lang)}</dt>
-            <dd><a href=format!("/accounts/{}", deal.account_id)>{deal.account_name.clone()}</a></dd>
+            <dd><a href=Entity::Account.path(deal.account_id)>{deal.account_name.clone()}</a></dd>
             <dt>{T::Stage.text(lang)}</dt>
-            <dd data-testid="deal-stage">{stage_name(&d.stages, &deal.stage_id, lang)}</dd>
+            <dd data-testid="deal-stage">{stage_name(&stages, &deal.stage_id, lang)}</dd>
             {row(T::Amount, money(deal.amount, &deal.currency, lang))}
             {row(T::Probability, format!("{}%", deal.probability))}
             {row(T::ExpectedCloseDate, deal.expected_close_date.map(|x| format_date(x, lang)).unwrap_or_default())}
@@ -389,11 +339,6 @@ fn DealView(d: DealDetail) -> impl IntoView {
                 </tr></thead>
                 <tbody>{spans}</tbody>
             </table>
-        </section>
-        <crate::activities::views::Timeline target="deal".to_string() target_id=id.clone() activities=d.activities can_add=d.can_edit />
-        <section>
-            <h2>{T::History.text(lang)}</h2>
-            <HistoryTable entries=d.history />
         </section>
     }
 }

@@ -36,6 +36,14 @@ impl BusinessNumber {
         Ok(Self(digits))
     }
 
+    /// An optional field: empty is `None`, anything else must be valid.
+    pub fn parse_optional(input: &str) -> Result<Option<Self>, T> {
+        match input.trim() {
+            "" => Ok(None),
+            raw => Self::parse(raw).map(Some),
+        }
+    }
+
     /// The valid number whose first nine digits are `prefix` (0..=999_999_999):
     /// for demo data, tests and benchmarks.
     pub fn from_prefix(prefix: u32) -> Self {
@@ -64,6 +72,14 @@ impl fmt::Display for BusinessNumber {
         } else {
             f.write_str(s)
         }
+    }
+}
+
+/// An optional choice of a record by id (an owner picker): empty is `None`.
+pub fn parse_optional_id(input: &str) -> Result<Option<uuid::Uuid>, T> {
+    match input.trim() {
+        "" => Ok(None),
+        raw => uuid::Uuid::parse_str(raw).map(Some).map_err(|_| T::InvalidChoice),
     }
 }
 

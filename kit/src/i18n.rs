@@ -138,12 +138,15 @@ messages! {
     ActionDelete => "삭제", "Deleted";
     ActionRestore => "복원", "Restored";
     ActionImport => "가져오기", "Imported";
+    ActionUndoImport => "가져오기 취소", "Import undone";
     // Contact fields
     ContactName => "이름", "Name";
     Title => "직함", "Title";
     Department => "부서", "Department";
     Email => "이메일", "Email";
     Phone => "전화", "Phone";
+    Contact => "담당자", "Contact";
+    Deal => "영업기회", "Deal";
     Account => "고객사", "Account";
     // Validation and errors
     Required => "필수 항목입니다.", "This field is required.";

@@ -1,0 +1,40 @@
+//! The combined pages' server functions: each checks the session first and
+//! reads through the domains' own queries, so their visibility rules apply.
+
+use leptos::prelude::*;
+
+use super::{AccountPageData, DealPageData};
+use crate::error::AppError;
+
+#[server(prefix = "/api", endpoint = "pages/account")]
+pub async fn get_account_page(id: String) -> Result<AccountPageData, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_access()?;
+        let id = crate::server::parse_id(&id)?;
+        let pool = crate::server::pool()?;
+        let detail = crate::accounts::server::detail(&pool, &user, id).await?;
+        let contacts = crate::contacts::server::for_account(&pool, id).await?;
+        let deals = crate::deals::server::list(
+            &pool,
+            &user,
+            &crate::deals::DealQuery { account: id.to_string(), ..Default::default() },
+        )
+        .await?;
+        let activities = crate::activities::server::for_account(&pool, &user, id).await?;
+        Ok(AccountPageData { detail, contacts, deals: deals.page.rows, stages: deals.stages, activities })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "pages/deal")]
+pub async fn get_deal_page(id: String) -> Result<DealPageData, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_access()?;
+        let id = crate::server::parse_id(&id)?;
+        let pool = crate::server::pool()?;
+        let detail = crate::deals::server::detail(&pool, &user, id).await?;
+        let activities = crate::activities::server::for_deal(&pool, id).await?;
+        Ok(DealPageData { detail, activities })
+    })
+    .await
+}

@@ -1,0 +1,118 @@
+//! The account and deal pages: each domain's own summary, then what the
+//! other domains hold about the record, the timeline and the history.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::api::{get_account_page, get_deal_page};
+use super::{AccountPageData, DealPageData};
+use crate::accounts::views::AccountSummary;
+use crate::activities::views::Timeline;
+use crate::contacts::views::ContactTable;
+use crate::deals::views::{DealSummary, DealTable};
+use crate::i18n::T;
+use crate::record::views::HistoryTable;
+use crate::record::Entity;
+use crate::ui::{lang, use_user, LoadError, Notice};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let lang = lang();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let page = Resource::new(id, get_account_page);
+    let user = use_user();
+    view! {
+        <Notice />
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
+                match page.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    // Any writer may open a deal on a live account (they will own it).
+                    Ok(p) => {
+                        let can_write = can_write && p.detail.account.deleted_at.is_none();
+                        view! { <AccountView p can_write /> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountView(p: AccountPageData, can_write: bool) -> impl IntoView {
+    let lang = lang();
+    let AccountPageData { detail, contacts, deals, stages, activities } = p;
+    let id = detail.account.id;
+    let can = detail.can;
+    view! {
+        <AccountSummary account=detail.account can />
+        <section>
+            <div class="section-head">
+                <h2>{T::Contacts.text(lang)}</h2>
+                {can.edit.then(|| view! {
+                    <a class="button" href=format!("{}?account={id}", Entity::Contact.new_path())>{T::NewContact.text(lang)}</a>
+                })}
+            </div>
+            {if contacts.is_empty() {
+                view! { <p class="empty">{T::NoContacts.text(lang)}</p> }.into_any()
+            } else {
+                view! { <ContactTable rows=contacts show_account=false /> }.into_any()
+            }}
+        </section>
+        <section>
+            <div class="section-head">
+                <h2>{T::Deals.text(lang)}</h2>
+                {can_write.then(|| view! {
+                    <a class="button" href=format!("{}?account={id}", Entity::Deal.new_path())>{T::NewDeal.text(lang)}</a>
+                })}
+            </div>
+            {if deals.is_empty() {
+                view! { <p class="empty">{T::NoDeals.text(lang)}</p> }.into_any()
+            } else {
+                view! { <DealTable rows=deals stages /> }.into_any()
+            }}
+        </section>
+        <Timeline target=Entity::Account target_id=id.to_string() activities can_add=can.edit />
+        <section>
+            <h2>{T::History.text(lang)}</h2>
+            <HistoryTable entries=detail.history />
+        </section>
+    }
+}
+
+#[component]
+pub fn DealPage() -> impl IntoView {
+    let lang = lang();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let page = Resource::new(id, get_deal_page);
+    view! {
+        <Notice />
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(p) => view! { <DealView p /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DealView(p: DealPageData) -> impl IntoView {
+    let lang = lang();
+    let DealPageData { detail, activities } = p;
+    let id = detail.deal.id;
+    let can = detail.can;
+    view! {
+        <DealSummary deal=detail.deal stages=detail.stages stage_history=detail.stage_history can />
+        <Timeline target=Entity::Deal target_id=id.to_string() activities can_add=can.edit />
+        <section>
+            <h2>{T::History.text(lang)}</h2>
+            <HistoryTable entries=detail.history />
+        </section>
+    }
+}
