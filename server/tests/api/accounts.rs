@@ -1,15 +1,13 @@
 //! Accounts (고객사) through their server functions: create, validation,
 //! search, filters, sorting, paging, optimistic locking, soft delete.
 
-mod common;
-
 use axum::http::StatusCode;
 use base64::Engine;
 use uuid::Uuid;
 
 use app::error::AppError;
 use app::i18n::T;
-use common::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn create_keeps_korean_text_and_stores_the_business_number_as_digits() {

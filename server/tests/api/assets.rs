@@ -2,13 +2,11 @@
 //! leaves `.br` and `.gz` files beside each asset, and the server sends those to
 //! browsers that accept them (the sizes in docs/benchmarks.md are those files).
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use uuid::Uuid;
 
-use common::*;
+use crate::helpers::*;
 
 /// A site root with one WASM file and its brotli and gzip forms. The bytes are
 /// stand-ins: only which file is sent matters here.
@@ -33,7 +31,7 @@ fn get(path: &str, accept_encoding: Option<&str>) -> Request<Body> {
 #[tokio::test]
 async fn the_wasm_is_sent_brotli_compressed_to_browsers_that_accept_it_even_before_sign_in() {
     let root = site_with_precompressed_wasm();
-    let app = TestApp::spawn_with_site_root(root.to_str().expect("utf-8 path")).await;
+    let app = TestApp::spawn_with(Overrides::new().site_root(root.to_str().expect("utf-8 path"))).await;
 
     let res = app.send(get("/pkg/salesops.wasm", Some("gzip, deflate, br, zstd"))).await;
     assert_eq!(res.status, StatusCode::OK);

@@ -1,14 +1,12 @@
 //! Who may do what (SPEC "People and roles"), enforced by the server whatever
 //! the browser sends; sessions, sign-in and the cross-site wall.
 
-mod common;
-
 use axum::http::StatusCode;
 use uuid::Uuid;
 
 use app::auth::{CurrentUser, Role, UserRef};
 use app::error::AppError;
-use common::*;
+use crate::helpers::*;
 
 /// The people of every matrix, in the order of the expectation columns.
 const WHO: [&str; 7] = ["owning rep", "other rep", "manager", "viewer", "admin", "no-role user", "anonymous"];

@@ -12,11 +12,14 @@
 //! (`oidc-test-key.pem`, public half in `oidc-test-jwk.json`); a second,
 //! "foreign" key (`oidc-foreign-*`) is never published in the JWKS.
 //!
-//! Needs `TEST_DATABASE_URL`, as the other integration tests do:
+//! The app is the one every integration test gets (`TestApp`), on its own
+//! database, with the issuer, client id and client secret overridden to match
+//! the fake provider. Needs `TEST_DATABASE_URL`, as the other modules do:
 //! `scripts/postgres.sh start test` and
-//! `TEST_DATABASE_URL=postgres://salesops@127.0.0.1:55433/postgres cargo test -p server --test callback`.
+//! `TEST_DATABASE_URL=postgres://salesops@127.0.0.1:55433/postgres cargo test -p server --test api callback::`.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -26,20 +29,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine;
-use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use leptos::config::LeptosOptions;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::{Connection, Executor, PgConnection, PgPool};
-use tower::ServiceExt;
 use uuid::Uuid;
 
 use app::auth::{CurrentUser, Role};
-use server::{AppState, Config};
+// ORIGIN, the app's public URL, is plain http: cookies must not be Secure.
+use crate::helpers::{Overrides, Resp, TestApp, ORIGIN};
 
-/// The app's public URL (plain http: cookies must not be Secure).
-const ORIGIN: &str = "http://127.0.0.1:3000";
 const CLIENT_ID: &str = "salesops";
 const CLIENT_SECRET: &str = "test-client-secret";
 const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -256,39 +254,12 @@ impl FakeIdp {
 
 // --- the app, on a fresh database, pointed at the fake provider
 
-#[derive(Debug)]
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+/// The sign-in failure page, as these tests expect it.
+trait SignInFailed {
+    fn assert_sign_in_failed(&self);
 }
 
-impl Resp {
-    #[track_caller]
-    fn assert_status(&self, expected: StatusCode) -> &Self {
-        assert_eq!(self.status, expected, "unexpected status; body: {}", self.body);
-        self
-    }
-
-    fn location(&self) -> Option<&str> {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
-    }
-
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// The session cookie this answer sets, if any.
-    fn session_cookie(&self) -> Option<String> {
-        self.set_cookies().into_iter().find(|c| c.starts_with(&format!("{}=", server::session::COOKIE)))
-    }
-
-    /// The sign-in failure page.
+impl SignInFailed for Resp {
     #[track_caller]
     fn assert_sign_in_failed(&self) {
         self.assert_status(StatusCode::BAD_REQUEST);
@@ -306,58 +277,30 @@ struct Login {
     query: HashMap<String, String>,
 }
 
+/// The shared test app, configured to trust the fake provider beside it.
 struct App {
-    pool: PgPool,
-    #[allow(dead_code)]
-    state: AppState,
-    router: Router,
+    app: TestApp,
     idp: FakeIdp,
-    db_name: String,
-    admin_url: String,
+}
+
+impl Deref for App {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
 }
 
 impl App {
     async fn spawn() -> App {
-        let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
-            panic!(
-                "TEST_DATABASE_URL is not set: `scripts/postgres.sh start test` and \
-                 TEST_DATABASE_URL=postgres://salesops@127.0.0.1:55433/postgres cargo test -p server --test callback"
-            )
-        });
         let idp = FakeIdp::start().await;
-        let db_name = format!("test_{}", Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL ({admin_url}): {e}"));
-        admin.execute(format!("create database {db_name}").as_str()).await.expect("create test database");
-        admin.close().await.ok();
-
-        let mut db_url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-        db_url.set_path(&db_name);
-        let db_url = db_url.to_string();
-        let issuer = idp.issuer.clone();
-        let config = Config::from_lookup(|k| match k {
-            "DATABASE_URL" => Some(db_url.clone()),
-            "DATABASE_MAX_CONNECTIONS" => Some("5".into()),
-            "OIDC_CLIENT_ID" => Some(CLIENT_ID.into()),
-            "OIDC_CLIENT_SECRET" => Some(CLIENT_SECRET.into()),
-            "SALESOPS_PUBLIC_URL" => Some(ORIGIN.into()),
-            "OIDC_ISSUER_URL" => Some(issuer.clone()),
-            _ => None,
-        })
-        .expect("test configuration");
-        let pool = server::connect(&config).await.expect("connect and migrate the test database");
-        let options = LeptosOptions::builder().output_name("salesops").site_root("target/site").build();
-        let state = server::state(pool.clone(), config, options).expect("app state");
-        let router = server::router(state.clone());
-        App { pool, state, router, idp, db_name, admin_url }
-    }
-
-    async fn send(&self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.expect("the router never fails");
-        let (parts, body) = res.into_parts();
-        let bytes = body.collect().await.expect("read response body").to_bytes();
-        Resp { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let overrides = Overrides::new()
+            .env("OIDC_ISSUER_URL", idp.issuer.clone())
+            .env("OIDC_CLIENT_ID", CLIENT_ID)
+            .env("OIDC_CLIENT_SECRET", CLIENT_SECRET)
+            .env("SALESOPS_PUBLIC_URL", ORIGIN);
+        let app = TestApp::spawn_with(overrides).await;
+        App { app, idp }
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
@@ -443,12 +386,6 @@ impl App {
         self.send(req).await
     }
 
-    async fn count(&self, table: &str) -> i64 {
-        let (n,): (i64,) =
-            sqlx::query_as(&format!("select count(*) from {table}")).fetch_one(&self.pool).await.expect("count");
-        n
-    }
-
     /// (user id, keycloak_sid) of the session behind a cookie token, if it is live.
     async fn session(&self, token: &str) -> Option<(Uuid, Option<String>)> {
         sqlx::query_as("select user_id, keycloak_sid from sessions where token_hash = $1")
@@ -471,27 +408,6 @@ impl App {
     async fn assert_nobody_signed_in(&self) {
         assert_eq!(self.count("sessions").await, 0, "no session may exist");
         assert_eq!(self.count("users").await, 0, "no user may be created");
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        if std::env::var_os("KEEP_TEST_DB").is_some() {
-            eprintln!("kept test database {}", self.db_name);
-            return;
-        }
-        let (admin_url, db_name) = (self.admin_url.clone(), self.db_name.clone());
-        let cleanup = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url).await?;
-                admin.execute(format!("drop database if exists {db_name} with (force)").as_str()).await?;
-                admin.close().await
-            })
-        });
-        if let Ok(Err(e)) = cleanup.join() {
-            eprintln!("could not drop test database {}: {e}", self.db_name);
-        }
     }
 }
 

@@ -1,13 +1,11 @@
 //! Contacts (담당자) through their server functions.
 
-mod common;
-
 use axum::http::StatusCode;
 use uuid::Uuid;
 
 use app::error::AppError;
 use app::i18n::T;
-use common::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn a_rep_adds_a_contact_to_an_account_they_own() {

@@ -4,8 +4,6 @@
 //! who sees and changes which deal, bad input, optimistic locking, activities
 //! and the audit trail.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -18,7 +16,7 @@ use uuid::Uuid;
 use app::deals::{Board, DealDetail};
 use app::error::AppError;
 use app::i18n::T;
-use common::*;
+use crate::helpers::*;
 
 // --- small helpers
 

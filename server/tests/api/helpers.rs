@@ -8,7 +8,10 @@
 //! `TEST_DATABASE_URL=postgres://salesops@127.0.0.1:55433/postgres`).
 //! Each test's database is dropped when the test ends, pass or fail; set
 //! `KEEP_TEST_DB=1` to keep them for a post-mortem.
-#![allow(dead_code)] // each test binary uses a different part of the harness
+//!
+//! `TestApp::spawn()` is the app as configured for every test;
+//! `TestApp::spawn_with(Overrides::new()…)` changes settings for one test
+//! (the callback tests point the OpenID issuer at their fake provider).
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
@@ -39,20 +42,51 @@ pub struct TestApp {
     admin_url: String,
 }
 
+/// Settings that differ from the default test configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    env: Vec<(String, String)>,
+    site_root: Option<String>,
+}
+
+impl Overrides {
+    pub fn new() -> Overrides {
+        Overrides::default()
+    }
+
+    /// A configuration variable as `Config::from_lookup` reads it
+    /// (`OIDC_ISSUER_URL`, `OIDC_CLIENT_SECRET`, …); a later value for the
+    /// same name wins.
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Overrides {
+        self.env.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Serve static files (`/pkg/…`) from here instead of `target/site`.
+    pub fn site_root(mut self, path: impl Into<String>) -> Overrides {
+        self.site_root = Some(path.into());
+        self
+    }
+
+    fn lookup(&self, name: &str) -> Option<String> {
+        self.env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+}
+
 impl TestApp {
     /// A fresh database with every migration applied, and the app on top of it.
     /// Keycloak is deliberately unreachable: sessions are made directly.
     pub async fn spawn() -> TestApp {
-        Self::spawn_with_site_root("target/site").await
+        Self::spawn_with(Overrides::new()).await
     }
 
-    /// Like `spawn`, serving static files (`/pkg/…`) from `site_root`.
-    pub async fn spawn_with_site_root(site_root: &str) -> TestApp {
+    /// Like `spawn`, with some settings changed.
+    pub async fn spawn_with(overrides: Overrides) -> TestApp {
         let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
             panic!(
                 "TEST_DATABASE_URL is not set. These tests need a Postgres server where they may create \
                  databases: run `scripts/test.sh --only-rust`, or `scripts/postgres.sh start test` and \
-                 TEST_DATABASE_URL=postgres://salesops@127.0.0.1:55433/postgres cargo test -p server"
+                 TEST_DATABASE_URL=postgres://salesops@127.0.0.1:55433/postgres cargo test -p server --test api"
             )
         });
         let db_name = format!("test_{}", Uuid::new_v4().simple());
@@ -65,16 +99,20 @@ impl TestApp {
         let mut db_url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
         db_url.set_path(&db_name);
         let db_url = db_url.to_string();
+        // The test's own database always wins: an override cannot point two tests at one database.
         let config = Config::from_lookup(|k| match k {
             "DATABASE_URL" => Some(db_url.clone()),
-            "DATABASE_MAX_CONNECTIONS" => Some("5".into()),
-            "OIDC_CLIENT_SECRET" => Some("x".into()),
-            "SALESOPS_PUBLIC_URL" => Some(ORIGIN.into()),
-            "OIDC_ISSUER_URL" => Some("http://127.0.0.1:1/realms/none".into()),
-            _ => None,
+            _ => overrides.lookup(k).or_else(|| match k {
+                "DATABASE_MAX_CONNECTIONS" => Some("5".into()),
+                "OIDC_CLIENT_SECRET" => Some("x".into()),
+                "SALESOPS_PUBLIC_URL" => Some(ORIGIN.into()),
+                "OIDC_ISSUER_URL" => Some("http://127.0.0.1:1/realms/none".into()),
+                _ => None,
+            }),
         })
         .expect("test configuration");
         let pool = server::connect(&config).await.expect("connect and migrate the test database");
+        let site_root = overrides.site_root.as_deref().unwrap_or("target/site");
         let options = LeptosOptions::builder().output_name("salesops").site_root(site_root).build();
         let state = server::state(pool.clone(), config, options).expect("app state");
         let router = server::router(state.clone());
@@ -273,6 +311,21 @@ impl Resp {
 
     pub fn location(&self) -> Option<&str> {
         self.header(header::LOCATION.as_str())
+    }
+
+    /// Every `Set-Cookie` header, in order.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The session cookie this answer sets, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.set_cookies().into_iter().find(|c| c.starts_with(&format!("{}=", server::session::COOKIE)))
     }
 }
 

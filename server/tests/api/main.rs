@@ -1,0 +1,16 @@
+//! The server's integration tests, as one test binary: every module drives the
+//! full router on its own freshly migrated database (see `helpers`). One
+//! binary because each test binary links the whole server again.
+//!
+//! Needs `TEST_DATABASE_URL` (see `helpers`). One module or one test:
+//! `cargo test -p server --test api accounts::`,
+//! `cargo test -p server --test api accounts::stale_version`.
+
+mod helpers;
+
+mod accounts;
+mod assets;
+mod authorization;
+mod callback;
+mod contacts;
+mod deals;
