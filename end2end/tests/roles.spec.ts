@@ -89,9 +89,9 @@ test('a rep edits his own accounts only; a forged save of another rep\'s account
     form: { id: theirs.id, version: '1', 'form[name]': `탈취${koreanTag(4)}` },
   });
   expect(forged.status()).toBe(403);
-  const forgedDelete = await page.request.post('/api/accounts/delete', {
+  const forgedDelete = await page.request.post('/api/records/delete', {
     headers: apiHeaders(),
-    form: { id: theirs.id, version: '1' },
+    form: { kind: 'account', id: theirs.id, version: '1' },
   });
   expect(forgedDelete.status()).toBe(403);
   await page.reload();
