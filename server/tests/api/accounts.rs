@@ -441,7 +441,9 @@ async fn unreadable_arguments_are_a_bad_request_not_a_server_error() {
     no_version.extend(form(&[("name", "바뀐 이름")]));
     let calls: Vec<(&str, Vec<(String, String)>)> = vec![
         ("/api/accounts/update", no_version),
-        ("/api/accounts/delete", fields(&[("id", &id)])),
+        ("/api/records/delete", fields(&[("kind", "account"), ("id", &id)])),
+        ("/api/records/delete", fields(&[("kind", "invoice"), ("id", &id), ("version", "1")])),
+        ("/api/records/restore", fields(&[("id", &id)])),
         ("/api/accounts/get", vec![]),
         ("/api/accounts/list", fields(&[("query[q]", "구름")])),
     ];

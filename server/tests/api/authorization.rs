@@ -80,7 +80,7 @@ async fn account_functions_follow_the_role_matrix() {
         let res = user.try_list_accounts(&[]).await;
         verdict(&app, i, "list_accounts", READ[i], &res, before, None).await;
         if res.status == StatusCode::OK {
-            let page: app::accounts::Page<app::accounts::AccountRow> = res.ok();
+            let page: app::record::Page<app::accounts::AccountRow> = res.ok();
             assert!(page.rows.iter().any(|r| r.id == live));
             assert!(!page.rows.iter().any(|r| r.id == deleted), "{}: deleted rows are not in the list", WHO[i]);
             let deleted_list = user.list_accounts(&[("deleted", "true")]).await.rows;
@@ -145,7 +145,7 @@ async fn contact_functions_follow_the_role_matrix() {
         let res = user.try_list_contacts(&[]).await;
         verdict(&app, i, "list_contacts", READ[i], &res, before, None).await;
         if res.status == StatusCode::OK {
-            let page: app::accounts::Page<app::contacts::ContactRow> = res.ok();
+            let page: app::record::Page<app::contacts::ContactRow> = res.ok();
             assert!(page.rows.iter().any(|r| r.id == live) && !page.rows.iter().any(|r| r.id == deleted));
             let sees_deleted = user.list_contacts(&[("deleted", "true")]).await.rows.iter().any(|r| r.id == deleted);
             assert_eq!(sees_deleted, READ_DELETED[i] == 200, "{}: list of deleted contacts", WHO[i]);
@@ -156,7 +156,7 @@ async fn contact_functions_follow_the_role_matrix() {
         verdict(&app, i, "get_contact", READ[i], &res, before, None).await;
         if res.status == StatusCode::OK {
             let detail: app::contacts::ContactDetail = res.ok();
-            assert_eq!(detail.can_edit, EDIT_OWNED[i] == 200, "{}: can_edit", WHO[i]);
+            assert_eq!(detail.can.edit, EDIT_OWNED[i] == 200, "{}: can_edit", WHO[i]);
         }
 
         let before = app.fingerprint().await;
@@ -252,7 +252,7 @@ async fn cross_site_mutations_are_refused_and_change_nothing() {
             f.extend(form(&[("name", "악성 수정")]));
             f
         }),
-        ("/api/accounts/delete", fields(&[("id", &id), ("version", "1")])),
+        ("/api/records/delete", fields(&[("kind", "account"), ("id", &id), ("version", "1")])),
     ];
     for headers in &attempts {
         for (path, body) in &calls {
@@ -271,7 +271,7 @@ async fn cross_site_mutations_are_refused_and_change_nothing() {
     // Our own pages without an Origin header still work through the Referer.
     let res = manager
         .post_with(
-            "/api/accounts/delete",
+            "/api/records/delete",
             &calls[2].1,
             &[("accept", "application/json"), ("referer", "http://127.0.0.1:3000/accounts")],
         )

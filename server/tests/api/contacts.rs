@@ -36,7 +36,7 @@ async fn a_rep_adds_a_contact_to_an_account_they_own() {
     assert_eq!(row.phone.as_deref(), Some("010-1234-5678"));
     assert_eq!((row.account_id, row.account_name.as_str()), (account, "한빛제조"));
     assert_eq!((detail.contact.version, detail.contact.updated_by.as_str()), (1, "김민준"));
-    assert!(detail.can_edit && !detail.can_restore);
+    assert!(detail.can.edit && !detail.can.restore);
     assert_eq!(detail.history.len(), 1);
 
     // It shows on its account and in the account list's count.
@@ -191,7 +191,7 @@ async fn a_deleted_contact_is_hidden_until_a_manager_restores_it() {
 
     let detail = manager.contact(id).await;
     assert!(detail.contact.deleted_at.is_some());
-    assert!(detail.can_restore && !detail.can_edit);
+    assert!(detail.can.restore && !detail.can.edit);
     assert_eq!(manager.contact_names(&[("deleted", "true")]).await, ["김지현"]);
 
     let res = manager.restore_contact(id).await;

@@ -217,7 +217,7 @@ async fn create_takes_the_stage_default_probability_and_writes_one_history_and_o
     assert_eq!((d.source.as_deref(), d.lost_reason.as_deref()), (Some("소개"), None));
     assert_eq!((d.version, d.updated_by.as_str()), (1, "김민준"));
     assert!(d.deleted_at.is_none() && d.last_activity_at.is_none());
-    assert!(detail.can_edit && !detail.can_restore && !detail.can_reassign);
+    assert!(detail.can.edit && !detail.can.restore && !detail.can.reassign);
     assert_eq!(detail.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["lead", "qualified", "proposal", "negotiation", "won", "lost"]);
     assert_eq!(detail.stages.iter().map(|s| s.default_probability).collect::<Vec<_>>(), [10, 20, 40, 70, 100, 0]);
 
@@ -876,16 +876,16 @@ async fn deal_functions_follow_the_role_matrix() {
         verdict(&app, &format!("{who} → get"), GET[i], &res, before, Effect::None).await;
         if res.status == StatusCode::OK {
             let detail: DealDetail = res.ok();
-            assert_eq!(detail.can_edit, EDIT[i] == 200, "{who}: can_edit");
-            assert_eq!(detail.can_reassign, RESTORE[i] == 200, "{who}: can_reassign");
-            assert!(!detail.can_restore);
+            assert_eq!(detail.can.edit, EDIT[i] == 200, "{who}: can_edit");
+            assert_eq!(detail.can.reassign, RESTORE[i] == 200, "{who}: can_reassign");
+            assert!(!detail.can.restore);
         }
 
         let before = app.deal_fingerprint().await;
         let res = user.get_deal(deleted).await;
         verdict(&app, &format!("{who} → get (deleted)"), GET_DELETED[i], &res, before, Effect::None).await;
         if res.status == StatusCode::OK {
-            assert!(res.ok::<DealDetail>().can_restore, "{who}: can_restore");
+            assert!(res.ok::<DealDetail>().can.restore, "{who}: can_restore");
         }
 
         let before = app.deal_fingerprint().await;
@@ -1027,7 +1027,7 @@ async fn delete_hides_a_deal_everywhere_and_restore_brings_it_back() {
 
     // The manager still sees it, and restores it.
     let detail = manager.deal(id).await;
-    assert!(detail.deal.deleted_at.is_some() && detail.can_restore && !detail.can_edit);
+    assert!(detail.deal.deleted_at.is_some() && detail.can.restore && !detail.can.edit);
     assert_eq!(manager.deal_names(&[("deleted", "true")]).await, ["Azure 전환 사업"]);
     assert!(rep.deal_names(&[("deleted", "true")]).await.iter().all(|n| n != "Azure 전환 사업"));
     let res = manager.restore_deal(id).await;
@@ -1205,7 +1205,7 @@ async fn a_tampered_version_or_id_is_refused_clearly() {
     let id = id.to_string();
     for (path, body) in [
         ("/api/deals/move", fields(&[("id", &id), ("version", "1")])),
-        ("/api/deals/delete", fields(&[("id", &id)])),
+        ("/api/records/delete", fields(&[("kind", "deal"), ("id", &id)])),
         ("/api/deals/get", vec![]),
         ("/api/deals/board", fields(&[("query[owner]", "")])),
         ("/api/deals/list", fields(&[("query[q]", "구름")])),
@@ -1392,4 +1392,42 @@ async fn create_update_move_delete_and_restore_are_audited() {
     assert_eq!(actions, [("restore", "박지훈"), ("delete", "김민준"), ("stage", "김민준"), ("update", "김민준"), ("create", "김민준")]);
     let stage_change: Vec<&str> = history[2].changes.iter().map(|c| c.field.as_str()).collect();
     assert!(stage_change.contains(&"stage_id") && stage_change.contains(&"probability"), "{stage_change:?}");
+}
+
+/// Each audit action is listed in a record's history under its own label:
+/// a board move reads "단계 변경" (it once read "가져오기", Imported).
+#[tokio::test]
+async fn the_history_names_each_action_by_its_own_label() {
+    use app::record::AuditAction;
+    let app = TestApp::spawn().await;
+    let manager = app.manager("박지훈").await;
+    let account = manager.create_account(&[("name", "이력고객")]).await;
+    let id = new_deal(&manager, account, &[]).await;
+    manager.move_deal(id, 1, "negotiation").await.assert_status(StatusCode::OK);
+    manager
+        .update_deal(id, 2, &borrowed(&deal_form(account, &[("name", "이력 사업"), ("stage_id", "negotiation")])))
+        .await
+        .assert_status(StatusCode::OK);
+    manager.delete_deal(id, 3).await.assert_status(StatusCode::OK);
+    manager.restore_deal(id).await.assert_status(StatusCode::OK);
+
+    let actions: Vec<AuditAction> = manager.deal(id).await.history.into_iter().map(|h| h.action).collect();
+    assert_eq!(
+        actions,
+        [AuditAction::Restore, AuditAction::Delete, AuditAction::Update, AuditAction::StageChange, AuditAction::Create]
+    );
+
+    // What the person reads on the deal's page, newest first, in Korean and in English.
+    for (lang, expected) in [
+        ("ko", ["복원", "삭제", "수정", "단계 변경", "생성"]),
+        ("en", ["Restored", "Deleted", "Updated", "Stage changed", "Created"]),
+    ] {
+        let page = manager.get_with(&format!("/deals/{id}"), &[("accept-language", lang)]).await;
+        page.assert_status(StatusCode::OK);
+        let history = page.body.split(r#"data-testid="history""#).nth(1).expect("a history list");
+        let history = history.split("</ol>").next().unwrap_or_default();
+        let labels: Vec<&str> =
+            history.split("<strong>").skip(1).filter_map(|s| s.split("</strong>").next()).collect();
+        assert_eq!(labels, expected, "{lang}");
+    }
 }

@@ -24,7 +24,8 @@ use sqlx::{Connection, Executor, PgConnection, PgPool};
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use app::accounts::{AccountDetail, AccountRow, Page};
+use app::accounts::{Account, AccountRow};
+use app::record::{HistoryEntry, Page, Permissions};
 use app::auth::Role;
 use app::contacts::{ContactDetail, ContactRow};
 use app::error::AppError;
@@ -414,8 +415,18 @@ impl<'a> Client<'a> {
         self.post_fn("/api/accounts/get", &fields(&[("id", &id.to_string())])).await
     }
 
-    pub async fn account(&self, id: Uuid) -> AccountDetail {
-        self.get_account(id).await.ok()
+    /// The account page: the account and what the other domains hold about it.
+    pub async fn account(&self, id: Uuid) -> AccountView {
+        let page: app::pages::AccountPageData =
+            self.post_fn("/api/pages/account", &fields(&[("id", &id.to_string())])).await.ok();
+        AccountView {
+            account: page.detail.account,
+            history: page.detail.history,
+            can: page.detail.can,
+            contacts: page.contacts,
+            deals: page.deals,
+            activities: page.activities,
+        }
     }
 
     pub async fn try_list_accounts(&self, pairs: &[(&str, &str)]) -> Resp {
@@ -437,13 +448,22 @@ impl<'a> Client<'a> {
         self.post_fn("/api/accounts/update", &body).await
     }
 
+    /// Delete through the one endpoint every record kind shares.
+    pub async fn delete_record(&self, kind: &str, id: impl ToString, version: impl ToString) -> Resp {
+        let body = fields(&[("kind", kind), ("id", &id.to_string()), ("version", &version.to_string())]);
+        self.post_fn("/api/records/delete", &body).await
+    }
+
+    pub async fn restore_record(&self, kind: &str, id: impl ToString) -> Resp {
+        self.post_fn("/api/records/restore", &fields(&[("kind", kind), ("id", &id.to_string())])).await
+    }
+
     pub async fn delete_account(&self, id: impl ToString, version: impl ToString) -> Resp {
-        self.post_fn("/api/accounts/delete", &fields(&[("id", &id.to_string()), ("version", &version.to_string())]))
-            .await
+        self.delete_record("account", id, version).await
     }
 
     pub async fn restore_account(&self, id: impl ToString) -> Resp {
-        self.post_fn("/api/accounts/restore", &fields(&[("id", &id.to_string())])).await
+        self.restore_record("account", id).await
     }
 
     // --- contacts
@@ -484,13 +504,33 @@ impl<'a> Client<'a> {
     }
 
     pub async fn delete_contact(&self, id: impl ToString, version: impl ToString) -> Resp {
-        self.post_fn("/api/contacts/delete", &fields(&[("id", &id.to_string()), ("version", &version.to_string())]))
-            .await
+        self.delete_record("contact", id, version).await
     }
 
     pub async fn restore_contact(&self, id: impl ToString) -> Resp {
-        self.post_fn("/api/contacts/restore", &fields(&[("id", &id.to_string())])).await
+        self.restore_record("contact", id).await
     }
+}
+
+/// What an account's page shows (the account's own detail and the other
+/// domains' rows about it), flattened for the tests' convenience.
+pub struct AccountView {
+    pub account: Account,
+    pub history: Vec<HistoryEntry>,
+    pub can: Permissions,
+    pub contacts: Vec<ContactRow>,
+    pub deals: Vec<app::deals::DealRow>,
+    pub activities: Vec<app::activities::Activity>,
+}
+
+/// What a deal's page shows, flattened likewise.
+pub struct DealView {
+    pub deal: app::deals::Deal,
+    pub stages: Vec<app::deals::StageInfo>,
+    pub stage_history: Vec<app::deals::StageSpan>,
+    pub history: Vec<HistoryEntry>,
+    pub can: Permissions,
+    pub activities: Vec<app::activities::Activity>,
 }
 
 /// A valid business registration number, dashed (123-45-67890).
@@ -562,8 +602,19 @@ impl Client<'_> {
         self.post_fn("/api/deals/get", &fields(&[("id", &id.to_string())])).await
     }
 
-    pub async fn deal(&self, id: Uuid) -> app::deals::DealDetail {
-        self.get_deal(id).await.ok()
+    /// The deal page: the deal, its timeline and history.
+    pub async fn deal(&self, id: Uuid) -> DealView {
+        let page: app::pages::DealPageData =
+            self.post_fn("/api/pages/deal", &fields(&[("id", &id.to_string())])).await.ok();
+        let d = page.detail;
+        DealView {
+            deal: d.deal,
+            stages: d.stages,
+            stage_history: d.stage_history,
+            history: d.history,
+            can: d.can,
+            activities: page.activities,
+        }
     }
 
     pub async fn try_list_deals(&self, pairs: &[(&str, &str)]) -> Resp {
@@ -592,11 +643,11 @@ impl Client<'_> {
     }
 
     pub async fn delete_deal(&self, id: impl ToString, version: impl ToString) -> Resp {
-        self.post_fn("/api/deals/delete", &fields(&[("id", &id.to_string()), ("version", &version.to_string())])).await
+        self.delete_record("deal", id, version).await
     }
 
     pub async fn restore_deal(&self, id: impl ToString) -> Resp {
-        self.post_fn("/api/deals/restore", &fields(&[("id", &id.to_string())])).await
+        self.restore_record("deal", id).await
     }
 
     pub async fn try_board(&self, pairs: &[(&str, &str)]) -> Resp {
