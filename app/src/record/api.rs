@@ -2,9 +2,7 @@
 //! the session and role first; the SQL checks ownership again.
 
 use leptos::prelude::*;
-use uuid::Uuid;
-
-use super::{Entity, Notice, RecordRef};
+use super::{Entity, RecordRef};
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "records/delete")]
@@ -21,7 +19,7 @@ pub async fn delete_record(kind: Entity, id: String, version: String) -> Result<
             _ if user.is_manager() => kind.path(id),
             _ => kind.list_path().to_string(),
         };
-        leptos_axum::redirect(&Notice::Deleted.on(&back));
+        leptos_axum::redirect(&super::Notice::Deleted.on(&back));
         Ok(())
     })
     .await
@@ -33,7 +31,7 @@ pub async fn restore_record(kind: Entity, id: String) -> Result<(), AppError> {
         let user = crate::auth::server::require_manager()?;
         let id = crate::server::parse_id(&id)?;
         super::server::restore(&crate::server::pool()?, &user, kind, id).await?;
-        leptos_axum::redirect(&Notice::Restored.on(&kind.path(id)));
+        leptos_axum::redirect(&super::Notice::Restored.on(&kind.path(id)));
         Ok(())
     })
     .await
@@ -44,7 +42,7 @@ pub async fn restore_record(kind: Entity, id: String) -> Result<(), AppError> {
 pub async fn get_account_ref(id: String) -> Result<RecordRef, AppError> {
     crate::server::run(async {
         crate::auth::server::require_access()?;
-        let id: Uuid = crate::server::parse_id(&id)?;
+        let id = crate::server::parse_id(&id)?;
         super::server::account_ref(&crate::server::pool()?, id).await
     })
     .await
