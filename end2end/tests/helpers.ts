@@ -232,7 +232,7 @@ export function uniqueName(prefix = 'e2e'): string {
   return `${prefix}-${Date.now()}-${randomDigits(6)}`;
 }
 
-/** Check digit of a Korean business registration number (port of app/src/domain.rs). */
+/** Check digit of a Korean business registration number (port of kit/src/domain.rs). */
 export function businessCheckDigit(nine: string): number {
   if (!/^\d{9}$/.test(nine)) throw new Error(`need nine digits, got ${nine}`);
   const d = [...nine].map(Number);
