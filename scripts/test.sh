@@ -64,7 +64,7 @@ step() {
 }
 
 # Not --workspace: that would build `app` with both ssr and hydrate at once.
-rust_tests() { cargo test -p app -p server "$@" 2>&1 | tee "$LOG_DIR/cargo-test.log"; }
+rust_tests() { cargo test -p kit -p app -p server "$@" 2>&1 | tee "$LOG_DIR/cargo-test.log"; }
 
 # Not given DATABASE_URL: sqlx's compile-time checks must not see the test cluster.
 build() { cargo leptos build 2>&1 | tee "$LOG_DIR/leptos-build.log"; }
@@ -102,7 +102,7 @@ export_app_env "$SALESOPS_URL"
 
 # --- the tests
 if [[ $mode != e2e ]]; then
-  step "Rust tests (cargo test -p app -p server)" rust_tests "$@" || true
+  step "Rust tests (cargo test -p kit -p app -p server)" rust_tests "$@" || true
 fi
 if [[ $mode != rust ]]; then
   if step "build (cargo leptos build)" build && step "start server on $SALESOPS_URL" start_server; then
