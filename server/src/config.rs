@@ -1,8 +1,11 @@
 //! Typed configuration from environment variables. Secrets may also come from
 //! files (`NAME_FILE`), as container platforms and secret managers provide them.
+//! Secrets are held as `Secret`, so `{:?}` of the configuration is safe to log.
 
 use std::time::Duration;
 use url::Url;
+
+use crate::secret::SecretString;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -18,12 +21,13 @@ pub enum ConfigError {
 pub struct OidcConfig {
     pub issuer_url: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
 }
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub database_url: String,
+    /// Holds the database password.
+    pub database_url: SecretString,
     pub database_max_connections: u32,
     /// The URL users reach the app at (origin checks, redirect URIs, Secure cookies).
     pub public_url: Url,
@@ -68,11 +72,13 @@ impl Config {
             issuer_url: value("OIDC_ISSUER_URL", &lookup)?
                 .unwrap_or_else(|| "http://127.0.0.1:8180/realms/salesops".into()),
             client_id: value("OIDC_CLIENT_ID", &lookup)?.unwrap_or_else(|| "salesops".into()),
-            client_secret: value("OIDC_CLIENT_SECRET", &lookup)?.ok_or(ConfigError::Missing("OIDC_CLIENT_SECRET"))?,
+            client_secret: value("OIDC_CLIENT_SECRET", &lookup)?
+                .map(SecretString::from)
+                .ok_or(ConfigError::Missing("OIDC_CLIENT_SECRET"))?,
         };
         let flag = |name: &str| lookup(name).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
         Ok(Config {
-            database_url,
+            database_url: SecretString::from(database_url),
             database_max_connections: number("DATABASE_MAX_CONNECTIONS", 10, &lookup)?,
             public_url,
             oidc,
@@ -124,7 +130,7 @@ mod tests {
             ("OIDC_CLIENT_SECRET_FILE", path.display().to_string()),
         ])))
         .expect("config");
-        assert_eq!(cfg.oidc.client_secret, "s3cret");
+        assert_eq!(cfg.oidc.client_secret.expose(), "s3cret");
         assert!(!cfg.secure_cookies());
         assert_eq!(cfg.public_origin(), "http://127.0.0.1:3000");
     }
@@ -152,5 +158,22 @@ mod tests {
         .expect("config");
         assert!(cfg.secure_cookies());
         assert_eq!(cfg.public("/auth/callback"), "https://crm.example.co.kr/salesops/auth/callback");
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password_and_the_client_secret() {
+        let cfg = Config::from_lookup(lookup(HashMap::from([
+            ("DATABASE_URL", "postgres://salesops:db-pa55word@localhost/db".to_string()),
+            ("OIDC_CLIENT_SECRET", "client-s3cret".to_string()),
+        ])))
+        .expect("config");
+        for shown in [format!("{cfg:?}"), format!("{cfg:#?}"), format!("{:?}", cfg.oidc)] {
+            assert!(!shown.contains("db-pa55word"), "database password in {shown}");
+            assert!(!shown.contains("client-s3cret"), "client secret in {shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+        // Still there for the two places that need them.
+        assert_eq!(cfg.database_url.expose(), "postgres://salesops:db-pa55word@localhost/db");
+        assert_eq!(cfg.oidc.client_secret.expose(), "client-s3cret");
     }
 }

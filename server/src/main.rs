@@ -13,6 +13,8 @@ async fn main() {
 
 async fn run() -> Result<(), StartupError> {
     let config = Config::from_env()?;
+    // Both formats print the fields of the enclosing spans, so every line
+    // logged while serving a request carries its request id (observability.rs).
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if config.log_json {
         tracing_subscriber::fmt().with_env_filter(filter).json().init();

@@ -1,6 +1,10 @@
 //! Sign-in with Keycloak: authorization code flow with PKCE, state and nonce
 //! (all kept server-side, single use, expiring), ID token verification,
 //! session creation, and sign-out of both SalesOps and Keycloak.
+//!
+//! Each route has its own span (`#[tracing::instrument]`, inside the request's
+//! span). Spans skip every argument: the query strings and forms here carry
+//! authorization codes, tokens and cookies, which must never be logged.
 
 use std::time::{Duration, Instant};
 
@@ -9,15 +13,17 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use app::i18n::{Lang, T};
 
+use crate::cookies::{self, ScriptAccess};
 use crate::pages::{lang_of, message};
+use crate::secret::SecretString;
 use crate::session;
 use crate::AppState;
 
@@ -80,6 +86,22 @@ fn redirect_url(state: &AppState) -> Result<RedirectUrl, SignInError> {
     RedirectUrl::new(state.config.public("/auth/callback")).map_err(|e| SignInError::Refused(e.to_string()))
 }
 
+/// A client built from discovery: the authorization endpoint is known, the
+/// token and userinfo endpoints are as the provider announced them.
+type DiscoveredClient =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// The client as Keycloak knows it. The client secret leaves its `Secret`
+/// only here, into openidconnect's own redacting `ClientSecret`.
+fn client(state: &AppState, m: ProviderMetadataWithLogout) -> Result<DiscoveredClient, SignInError> {
+    Ok(CoreClient::from_provider_metadata(
+        m,
+        ClientId::new(state.config.oidc.client_id.clone()),
+        Some(ClientSecret::new(state.config.oidc.client_secret.expose().clone())),
+    )
+    .set_redirect_uri(redirect_url(state)?))
+}
+
 /// Only same-site relative paths: "/accounts?q=x", never "//host" or "https://…".
 pub fn safe_return_to(raw: Option<&str>) -> String {
     match raw {
@@ -95,6 +117,7 @@ pub struct LoginQuery {
     return_to: Option<String>,
 }
 
+#[tracing::instrument(name = "login", skip_all)]
 pub async fn login(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
     let lang = lang_of(&headers);
     match start_login(&state, safe_return_to(q.return_to.as_deref())).await {
@@ -105,12 +128,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, Query(q): 
 
 async fn start_login(state: &AppState, return_to: String) -> Result<String, SignInError> {
     let m = metadata(state).await?;
-    let client = CoreClient::from_provider_metadata(
-        m,
-        ClientId::new(state.config.oidc.client_id.clone()),
-        Some(ClientSecret::new(state.config.oidc.client_secret.clone())),
-    )
-    .set_redirect_uri(redirect_url(state)?);
+    let client = client(state, m)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -135,26 +153,33 @@ async fn start_login(state: &AppState, return_to: String) -> Result<String, Sign
 
 #[derive(Deserialize)]
 pub struct CallbackQuery {
-    code: Option<String>,
+    code: Option<SecretString>,
     state: Option<String>,
     error: Option<String>,
     session_state: Option<String>,
 }
 
+/// A finished sign-in: the new session's cookie token and where to go next.
+struct SignedIn {
+    session_token: SecretString,
+    return_to: String,
+}
+
+/// `user_id` is recorded once Keycloak's answer is verified.
+#[tracing::instrument(name = "sign_in_callback", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
     let lang = lang_of(&headers);
     let result = finish_login(&state, q).await;
     // Session id rotation: whatever session this browser had before is ended.
-    if let (Ok(_), Some(old)) = (&result, session::cookie_value(&headers, session::COOKIE)) {
+    if let (Ok(_), Some(old)) = (&result, cookies::value(&headers, session::COOKIE)) {
         if let Err(e) = sqlx::query("delete from sessions where token_hash = $1").bind(session::hash(&old)).execute(&state.pool).await {
             tracing::error!(error = %e, "could not end the previous session");
         }
     }
     match result {
-        Ok((token, return_to)) => {
-            let max_age = state.config.session_absolute.as_secs() as i64;
-            let mut res = Redirect::to(&state.config.public(&return_to)).into_response();
-            if let Ok(v) = session::set_cookie(&state, session::COOKIE, &token, max_age).parse() {
+        Ok(signed_in) => {
+            let mut res = Redirect::to(&state.config.public(&signed_in.return_to)).into_response();
+            if let Ok(v) = session::cookie(&state.config, &signed_in.session_token).parse() {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
             res
@@ -163,7 +188,7 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q
     }
 }
 
-async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<(String, String), SignInError> {
+async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<SignedIn, SignInError> {
     let attempt_state = q.state.ok_or_else(|| SignInError::Refused("callback without state".into()))?;
     // Single use: the row is deleted whether or not the rest succeeds.
     let attempt: Option<(String, String, String)> = sqlx::query_as(
@@ -182,20 +207,14 @@ async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<(String, Str
     let code = q.code.ok_or_else(|| SignInError::Refused("callback without code".into()))?;
 
     let m = metadata(state).await?;
-    let client = CoreClient::from_provider_metadata(
-        m,
-        ClientId::new(state.config.oidc.client_id.clone()),
-        Some(ClientSecret::new(state.config.oidc.client_secret.clone())),
-    )
-    .set_redirect_uri(redirect_url(state)?);
+    let client = client(state, m)?;
     let response = client
-        .exchange_code(AuthorizationCode::new(code))
+        .exchange_code(AuthorizationCode::new(code.expose().clone()))
         .map_err(|e| SignInError::Refused(e.to_string()))?
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
         .request_async(&state.http)
         .await
         .map_err(|e| SignInError::Refused(format!("token exchange: {e}")))?;
-    let _ = response.access_token();
     let id_token = response.id_token().ok_or_else(|| SignInError::Refused("no id token".into()))?;
     let verifier = client
         .id_token_verifier()
@@ -223,8 +242,9 @@ async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<(String, Str
         _ => claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()).unwrap_or_else(|| username.clone()),
     };
     let email = claims.email().map(|e| e.to_string());
+    let id_token = SecretString::from(id_token.to_string());
     // The token is verified above; its extra claims (roles, sid) are read from the same payload.
-    let extra = payload_claims(&id_token.to_string());
+    let extra = payload_claims(id_token.expose());
     let roles: Vec<String> = extra
         .get("roles")
         .and_then(|r| r.as_array())
@@ -233,9 +253,10 @@ async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<(String, Str
     let sid = extra.get("sid").and_then(|s| s.as_str()).map(str::to_string).or(q.session_state);
 
     let user_id = upsert_user(state, &subject, &username, &display_name, email.as_deref(), &roles).await?;
-    let token = session::create(state, user_id, &id_token.to_string(), sid.as_deref()).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user_id));
+    let session_token = SecretString::from(session::create(state, user_id, id_token.expose(), sid.as_deref()).await?);
     tracing::info!(%username, ?roles, "signed in");
-    Ok((token, return_to))
+    Ok(SignedIn { session_token, return_to })
 }
 
 fn payload_claims(jwt: &str) -> serde_json::Map<String, serde_json::Value> {
@@ -301,15 +322,21 @@ async fn upsert_user(
 }
 
 /// Ends the SalesOps session, then Keycloak's (RP-initiated logout).
+#[tracing::instrument(name = "logout", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let mut id_token = None;
-    if let Some(token) = session::cookie_value(&headers, session::COOKIE) {
-        match sqlx::query_as::<_, (String,)>("delete from sessions where token_hash = $1 returning id_token")
+    let mut id_token: Option<SecretString> = None;
+    if let Some(token) = cookies::value(&headers, session::COOKIE) {
+        let ended = "delete from sessions where token_hash = $1 returning id_token, user_id";
+        match sqlx::query_as::<_, (String, Uuid)>(ended)
             .bind(session::hash(&token))
             .fetch_optional(&state.pool)
             .await
         {
-            Ok(row) => id_token = row.map(|r| r.0),
+            Ok(Some((hint, user_id))) => {
+                tracing::Span::current().record("user_id", tracing::field::display(user_id));
+                id_token = Some(SecretString::from(hint));
+            }
+            Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "could not delete session"),
         }
     }
@@ -319,7 +346,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
             Some(end) => {
                 let mut url = end.url().clone();
                 url.query_pairs_mut()
-                    .append_pair("id_token_hint", &hint)
+                    .append_pair("id_token_hint", hint.expose())
                     .append_pair("post_logout_redirect_uri", &signed_out)
                     .append_pair("client_id", &state.config.oidc.client_id);
                 url.to_string()
@@ -329,7 +356,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
         _ => signed_out,
     };
     let mut res = Redirect::to(&target).into_response();
-    if let Ok(v) = session::set_cookie(&state, session::COOKIE, "", 0).parse() {
+    if let Ok(v) = session::removal_cookie(&state.config).parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
@@ -345,29 +372,19 @@ pub struct LangQuery {
 }
 
 /// Switches the interface language (a cookie, a year long) and goes back.
+/// Records the language chosen, not the path segment as sent.
+#[tracing::instrument(name = "set_language", skip_all, fields(lang = tracing::field::Empty))]
 pub async fn set_language(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
     let lang = Lang::from_code(&code).unwrap_or_default();
+    tracing::Span::current().record("lang", lang.code());
     let back = safe_return_to(q.to.as_deref());
     let mut res = Redirect::to(&state.config.public(&back)).into_response();
-    let cookie = session::set_cookie(&state, app::ui::LANG_COOKIE, lang.code(), 365 * 24 * 3600).replace("; HttpOnly", "");
+    let cookie =
+        cookies::set_cookie(&state.config, app::ui::LANG_COOKIE, lang.code(), 365 * 24 * 3600, ScriptAccess::Readable);
     if let Ok(v) = cookie.parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_return_to;
-
-    #[test]
-    fn return_to_accepts_only_relative_paths() {
-        assert_eq!(safe_return_to(Some("/accounts?q=구름")), "/accounts?q=구름");
-        assert_eq!(safe_return_to(Some("//evil.example/x")), "/accounts");
-        assert_eq!(safe_return_to(Some("https://evil.example")), "/accounts");
-        assert_eq!(safe_return_to(Some("/\\evil.example")), "/accounts");
-        assert_eq!(safe_return_to(None), "/accounts");
-    }
 }
 
 /// Claims of an OpenID Connect back-channel logout token.
@@ -385,14 +402,16 @@ const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-log
 
 #[derive(Deserialize)]
 pub struct BackchannelForm {
-    logout_token: String,
+    logout_token: SecretString,
 }
 
 /// Keycloak tells us a user's Keycloak session ended (signed out elsewhere,
 /// ended by an admin): end the matching SalesOps sessions.
+#[tracing::instrument(name = "backchannel_logout", skip_all, fields(sessions_ended = tracing::field::Empty))]
 pub async fn backchannel_logout(State(state): State<AppState>, axum::Form(form): axum::Form<BackchannelForm>) -> Response {
-    match end_sessions_for(&state, &form.logout_token).await {
+    match end_sessions_for(&state, form.logout_token.expose()).await {
         Ok(ended) => {
+            tracing::Span::current().record("sessions_ended", ended);
             tracing::info!(ended, "back-channel logout");
             (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response()
         }
@@ -453,4 +472,18 @@ async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInEr
         (None, None) => return Err(refused("logout token names no session or user")),
     };
     Ok(result.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn return_to_accepts_only_relative_paths() {
+        assert_eq!(safe_return_to(Some("/accounts?q=구름")), "/accounts?q=구름");
+        assert_eq!(safe_return_to(Some("//evil.example/x")), "/accounts");
+        assert_eq!(safe_return_to(Some("https://evil.example")), "/accounts");
+        assert_eq!(safe_return_to(Some("/\\evil.example")), "/accounts");
+        assert_eq!(safe_return_to(None), "/accounts");
+    }
 }

@@ -1,5 +1,7 @@
 //! The few pages served outside the Leptos app: they must work without a
-//! session (sign-in errors, no access, signed out).
+//! session (sign-in errors, no access, signed out). They use only the
+//! cookies module (for the language), so the session and sign-in code above
+//! can use them freely.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
@@ -7,7 +9,7 @@ use axum::response::{Html, IntoResponse};
 use app::i18n::{Lang, T};
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    let cookie = crate::session::cookie_value(headers, app::ui::LANG_COOKIE);
+    let cookie = crate::cookies::value(headers, app::ui::LANG_COOKIE);
     let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     Lang::negotiate(cookie.as_deref(), accept)
 }

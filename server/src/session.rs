@@ -13,7 +13,10 @@ use uuid::Uuid;
 
 use app::auth::{CurrentUser, Role};
 
+use crate::config::Config;
+use crate::cookies::{self, ScriptAccess};
 use crate::pages;
+use crate::secret::SecretString;
 use crate::AppState;
 
 pub const COOKIE: &str = "salesops_session";
@@ -32,25 +35,20 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(name).and_then(|rest| rest.strip_prefix('=')).map(str::to_string))
+/// The `Set-Cookie` value carrying a new session's token, for as long as the session may live.
+pub fn cookie(config: &Config, token: &SecretString) -> String {
+    let max_age = i64::try_from(config.session_absolute.as_secs()).unwrap_or(i64::MAX);
+    cookies::set_cookie(config, COOKIE, token.expose(), max_age, ScriptAccess::None)
 }
 
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
-    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
-    let path = match state.config.public_url.path() {
-        "" => "/",
-        p => p,
-    };
-    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn removal_cookie(config: &Config) -> String {
+    cookies::set_cookie(config, COOKIE, "", 0, ScriptAccess::None)
 }
 
-/// Creates a session for `user_id` and returns the cookie token.
+/// Creates a session for `user_id` and returns the cookie token. The token
+/// is a plain `String` because tests make sessions with it; callers that
+/// keep it in a struct wrap it in `SecretString`.
 pub async fn create(state: &AppState, user_id: Uuid, id_token: &str, keycloak_sid: Option<&str>) -> Result<String, sqlx::Error> {
     let token = new_token();
     sqlx::query(
@@ -120,7 +118,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         return pages::message(StatusCode::FORBIDDEN, lang, app::i18n::T::ErrForbidden, None).into_response();
     }
 
-    let user = match cookie_value(req.headers(), COOKIE) {
+    let user = match cookies::value(req.headers(), COOKIE) {
         Some(token) => match lookup(&state.pool, &token, state.config.session_idle.as_secs_f64()).await {
             Ok(user) => user,
             Err(e) => {
@@ -147,6 +145,8 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         }
     }
     if let Some(user) = user {
+        // Every later line of this request's log names its user.
+        tracing::Span::current().record("user_id", tracing::field::display(user.id));
         req.extensions_mut().insert(user);
     }
     next.run(req).await
@@ -166,13 +166,5 @@ mod tests {
         assert!(!same_origin(&h, "http://127.0.0.1:3000"));
         h.insert(header::ORIGIN, "http://evil.example".parse().expect("header"));
         assert!(!same_origin(&h, "http://127.0.0.1:3000"));
-    }
-
-    #[test]
-    fn cookie_parsing() {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; salesops_session=abc; salesops_session_x=2".parse().expect("header"));
-        assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("abc"));
-        assert_eq!(cookie_value(&h, "missing"), None);
     }
 }
