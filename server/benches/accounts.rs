@@ -81,7 +81,7 @@ async fn run(url: &str, notices: Notices) -> Result<(), BoxError> {
     };
     let cases = cases(&pool, &users).await?;
     println!("\n{ITERATIONS} timed calls per case after {WARMUP} warm-up calls; times are wall-clock ms of");
-    println!("app::accounts::server::list (query + decoding), page size {}.\n", app::accounts::server::PAGE_SIZE);
+    println!("app::accounts::server::list (query + decoding), page size {}.\n", app::record::PAGE_SIZE);
     println!("{:<44} {:>5} {:>8} {:>8} {:>8} {:>8}  target", "case", "rows", "matches", "p50 ms", "p95 ms", "max ms");
     let mut slow = Vec::new();
     for case in &cases {

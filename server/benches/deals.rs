@@ -87,7 +87,7 @@ async fn run(url: &str, notices: Notices) -> Result<(), BoxError> {
         "board: {} columns x up to {} cards; list: page size {}. \"deals\" = deals the view covers.\n",
         6,
         app::deals::CARDS_PER_COLUMN,
-        app::deals::server::PAGE_SIZE
+        app::record::PAGE_SIZE
     );
     println!("{:<52} {:>5} {:>8} {:>8} {:>8} {:>8}  target", "case", "rows", "deals", "p50 ms", "p95 ms", "max ms");
     let mut slow = Vec::new();

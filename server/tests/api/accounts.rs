@@ -62,7 +62,7 @@ async fn create_keeps_korean_text_and_stores_the_business_number_as_digits() {
     assert!(audit[0].before.is_none());
     assert_eq!(audit[0].after.as_ref().expect("after")["business_number"], "2208162517");
     assert_eq!(detail.history.len(), 1);
-    assert_eq!((detail.history[0].action.as_str(), detail.history[0].actor.as_str()), ("create", "김민준"));
+    assert_eq!((detail.history[0].action.code(), detail.history[0].actor.as_str()), ("create", "김민준"));
 
     // The list shows it dashed as well, and without dashes or with spaces it is the same number.
     let page = rep.list_accounts(&[]).await;

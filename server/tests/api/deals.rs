@@ -232,7 +232,7 @@ async fn create_takes_the_stage_default_probability_and_writes_one_history_and_o
     assert!(audit[0].before.is_none());
     assert_eq!(audit[0].after.as_ref().expect("after")["stage_id"], "proposal");
     assert_eq!(detail.history.len(), 1);
-    assert_eq!((detail.history[0].action.as_str(), detail.history[0].actor.as_str()), ("create", "김민준"));
+    assert_eq!((detail.history[0].action.code(), detail.history[0].actor.as_str()), ("create", "김민준"));
 
     // An explicit probability overrides the default; USD keeps its cents.
     let usd = new_deal(&rep, account, &[("name", "백업 서비스"), ("amount", "$1,234.50"), ("currency", "usd"), ("probability", "35%")])
@@ -1388,7 +1388,7 @@ async fn create_update_move_delete_and_restore_are_audited() {
 
     // The detail page shows the trail, newest first, with the changed fields.
     let history = manager.deal(id).await.history;
-    let actions: Vec<(&str, &str)> = history.iter().map(|h| (h.action.as_str(), h.actor.as_str())).collect();
+    let actions: Vec<(&str, &str)> = history.iter().map(|h| (h.action.code(), h.actor.as_str())).collect();
     assert_eq!(actions, [("restore", "박지훈"), ("delete", "김민준"), ("stage", "김민준"), ("update", "김민준"), ("create", "김민준")]);
     let stage_change: Vec<&str> = history[2].changes.iter().map(|c| c.field.as_str()).collect();
     assert!(stage_change.contains(&"stage_id") && stage_change.contains(&"probability"), "{stage_change:?}");
