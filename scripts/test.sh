@@ -32,6 +32,10 @@ esac
 use_stack test
 cd "$ROOT"
 
+# Builds read sqlx's committed query cache (.sqlx/), never a database, even if
+# DATABASE_URL is set in the caller's environment; only sqlx_check below compiles online.
+export SQLX_OFFLINE=true
+
 APP_PORT=3100
 export SALESOPS_URL=http://127.0.0.1:$APP_PORT SALESOPS_URL_2=http://127.0.0.1:3102
 
@@ -69,6 +73,24 @@ rust_tests() { cargo test -p kit -p app -p server "$@" 2>&1 | tee "$LOG_DIR/carg
 # Not given DATABASE_URL: sqlx's compile-time checks must not see the test cluster.
 build() { cargo leptos build 2>&1 | tee "$LOG_DIR/leptos-build.log"; }
 
+# The committed query cache (.sqlx/) must match the queries and the migrations:
+# recompile `app`'s server side (the only crate with query macros; its browser build
+# has none) against a freshly migrated throwaway database and compare.
+# After changing a query: scripts/postgres.sh start test, create and migrate a
+# database, then `cargo sqlx prepare --workspace -D <its URL> -- -p app --features ssr`.
+sqlx_check() {
+  local db=salesops_sqlx_check rc=0 url
+  url=${TEST_DATABASE_URL%/*}/$db
+  PGOPTIONS='-c client_min_messages=warning' psql "$TEST_DATABASE_URL" -Xq -v ON_ERROR_STOP=1 \
+    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" || return 1
+  { cargo sqlx migrate run --source migrations --database-url "$url" &&
+    cargo sqlx prepare --check --workspace --database-url "$url" -- -p app --features ssr; } 2>&1 |
+    tee "$LOG_DIR/sqlx-check.log" || rc=$? # pipefail: cargo's status, not tee's
+  PGOPTIONS='-c client_min_messages=warning' psql "$TEST_DATABASE_URL" -Xq \
+    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
+  return "$rc"
+}
+
 e2e_db_url() { echo "${TEST_DATABASE_URL%/*}/salesops_e2e"; }
 
 start_server() {
@@ -102,6 +124,7 @@ export_app_env "$SALESOPS_URL"
 
 # --- the tests
 if [[ $mode != e2e ]]; then
+  step "sqlx query cache (cargo sqlx prepare --check)" sqlx_check || true
   step "Rust tests (cargo test -p kit -p app -p server)" rust_tests "$@" || true
 fi
 if [[ $mode != rust ]]; then

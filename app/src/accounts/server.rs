@@ -2,7 +2,6 @@
 //! itself; callers cannot skip them.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -67,7 +66,8 @@ fn choice(raw: &str, list: &[(&str, crate::i18n::T)]) -> Result<Option<String>, 
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// An account row as `get` selects it (owner and editors by name); the shared
+/// type nests the owner and shows the business number formatted.
 struct AccountRecord {
     id: Uuid,
     name: String,
@@ -112,7 +112,8 @@ impl From<AccountRecord> for Account {
 }
 
 pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Account, AppError> {
-    let record: Option<AccountRecord> = sqlx::query_as(
+    let record = sqlx::query_as!(
+        AccountRecord,
         "select a.id, a.name, a.business_number, a.industry, a.company_size, a.address, a.main_phone,
                 a.website, a.notes, a.owner_id, o.display_name as owner_name, a.version,
                 cb.display_name as created_by_name, a.created_at,
@@ -122,9 +123,9 @@ pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Account,
          join users cb on cb.id = a.created_by
          join users ub on ub.id = a.updated_by
          where a.id = $1 and (a.deleted_at is null or $2)",
+        id,
+        user.is_manager(),
     )
-    .bind(id)
-    .bind(user.is_manager())
     .fetch_optional(pool)
     .await?;
     record.map(Account::from).ok_or(AppError::NotFound)
@@ -295,26 +296,28 @@ pub async fn create(pool: &PgPool, user: &CurrentUser, form: &AccountForm) -> Re
     let mut tx = pool.begin().await?;
     let written = async {
         let owner = owner_for(&mut tx, user, v.owner_id, None).await?;
-        let (id, after): (Uuid, Value) = sqlx::query_as(
-            "insert into accounts (name, business_number, industry, company_size, address, main_phone, website, notes,
-                                   owner_id, created_by, updated_by)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-             returning id, to_jsonb(accounts.*)",
+        // `to_jsonb` of the inserted row is never null (the macro cannot know).
+        let row = sqlx::query!(
+            r#"insert into accounts (name, business_number, industry, company_size, address, main_phone, website, notes,
+                                     owner_id, created_by, updated_by)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+               returning id, to_jsonb(accounts.*) as "after!""#,
+            v.name,
+            v.business_number.as_ref().map(BusinessNumber::digits),
+            v.industry,
+            v.company_size,
+            v.address,
+            v.main_phone,
+            v.website,
+            v.notes,
+            owner,
+            user.id,
         )
-        .bind(&v.name)
-        .bind(v.business_number.as_ref().map(BusinessNumber::digits))
-        .bind(&v.industry)
-        .bind(&v.company_size)
-        .bind(&v.address)
-        .bind(&v.main_phone)
-        .bind(&v.website)
-        .bind(&v.notes)
-        .bind(owner)
-        .bind(user.id)
         .fetch_one(&mut *tx)
         .await
         .map_err(business_number_taken)?;
-        audit(&mut tx, Entity::Account, id, AuditAction::Create, user.id, None, Some(after)).await?;
+        let id = row.id;
+        audit(&mut tx, Entity::Account, id, AuditAction::Create, user.id, None, Some(row.after)).await?;
         Ok::<_, AppError>(id)
     }
     .await
@@ -340,24 +343,25 @@ pub async fn update(
         let locked = lock(&mut tx, user, Entity::Account, id, false).await?;
         check_version(&mut tx, Entity::Account, id, locked.version, version).await?;
         let owner = owner_for(&mut tx, user, v.owner_id, Some(locked.owner)).await?;
-        let (after,): (Value,) = sqlx::query_as(
-            "update accounts set name = $2, business_number = $3, industry = $4, company_size = $5, address = $6,
-                    main_phone = $7, website = $8, notes = $9, owner_id = $10,
-                    version = version + 1, updated_by = $11, updated_at = now()
-             where id = $1
-             returning to_jsonb(accounts.*)",
+        // `to_jsonb` of the updated row is never null (the macro cannot know).
+        let after = sqlx::query_scalar!(
+            r#"update accounts set name = $2, business_number = $3, industry = $4, company_size = $5, address = $6,
+                      main_phone = $7, website = $8, notes = $9, owner_id = $10,
+                      version = version + 1, updated_by = $11, updated_at = now()
+               where id = $1
+               returning to_jsonb(accounts.*) as "after!""#,
+            id,
+            v.name,
+            v.business_number.as_ref().map(BusinessNumber::digits),
+            v.industry,
+            v.company_size,
+            v.address,
+            v.main_phone,
+            v.website,
+            v.notes,
+            owner,
+            user.id,
         )
-        .bind(id)
-        .bind(&v.name)
-        .bind(v.business_number.as_ref().map(BusinessNumber::digits))
-        .bind(&v.industry)
-        .bind(&v.company_size)
-        .bind(&v.address)
-        .bind(&v.main_phone)
-        .bind(&v.website)
-        .bind(&v.notes)
-        .bind(owner)
-        .bind(user.id)
         .fetch_one(&mut *tx)
         .await
         .map_err(business_number_taken)?;

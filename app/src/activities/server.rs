@@ -1,7 +1,6 @@
 //! Activity SQL. Adding one needs the right to edit what it is attached to;
 //! it also stamps the deal's last-activity time for the stale-deal report.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -13,66 +12,40 @@ use crate::i18n::T;
 use crate::record::server::audit;
 use crate::record::{label_of, AuditAction, Entity, FieldErrors};
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    kind: String,
-    subject: String,
-    body: Option<String>,
-    occurred_at: DateTime<Utc>,
-    due_date: Option<NaiveDate>,
-    done: bool,
-    created_by: String,
-    deal_name: Option<String>,
-}
-
-impl From<Row> for Activity {
-    fn from(r: Row) -> Self {
-        Activity {
-            id: r.id,
-            kind: r.kind,
-            subject: r.subject,
-            body: r.body,
-            occurred_at: r.occurred_at,
-            due_date: r.due_date,
-            done: r.done,
-            created_by: r.created_by,
-            deal_name: r.deal_name,
-        }
-    }
-}
-
 /// The deal's timeline.
 pub async fn for_deal(pool: &PgPool, deal_id: Uuid) -> Result<Vec<Activity>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "select a.id, a.kind, a.subject, a.body, a.occurred_at, a.due_date, a.done, u.display_name as created_by,
-                null::text as deal_name
-         from activities a join users u on u.id = a.created_by
-         where a.deal_id = $1 order by a.occurred_at desc, a.id limit 200",
+    let rows = sqlx::query_as!(
+        Activity,
+        r#"select a.id, a.kind, a.subject, a.body, a.occurred_at, a.due_date, a.done, u.display_name as created_by,
+                  null::text as "deal_name?"
+           from activities a join users u on u.id = a.created_by
+           where a.deal_id = $1 order by a.occurred_at desc, a.id limit 200"#,
+        deal_id
     )
-    .bind(deal_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(Activity::from).collect())
+    Ok(rows)
 }
 
 /// The account's timeline: its own activities and those of the deals the user may see.
 pub async fn for_account(pool: &PgPool, user: &CurrentUser, account_id: Uuid) -> Result<Vec<Activity>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "select a.id, a.kind, a.subject, a.body, a.occurred_at, a.due_date, a.done, u.display_name as created_by,
-                d.name as deal_name
-         from activities a join users u on u.id = a.created_by
-         left join deals d on d.id = a.deal_id
-         where a.account_id = $1
-            or (d.account_id = $1 and d.deleted_at is null and (d.owner_id = $2 or $3))
-         order by a.occurred_at desc, a.id limit 200",
+    // `deal_name` comes through a left join: null for the account's own activities.
+    let rows = sqlx::query_as!(
+        Activity,
+        r#"select a.id, a.kind, a.subject, a.body, a.occurred_at, a.due_date, a.done, u.display_name as created_by,
+                  d.name as "deal_name?"
+           from activities a join users u on u.id = a.created_by
+           left join deals d on d.id = a.deal_id
+           where a.account_id = $1
+              or (d.account_id = $1 and d.deleted_at is null and (d.owner_id = $2 or $3))
+           order by a.occurred_at desc, a.id limit 200"#,
+        account_id,
+        user.id,
+        user.sees_all_owned(),
     )
-    .bind(account_id)
-    .bind(user.id)
-    .bind(user.sees_all_owned())
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(Activity::from).collect())
+    Ok(rows)
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
@@ -93,45 +66,45 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
     // The owner decides who may add to the timeline; the row is locked so it cannot vanish meanwhile.
     let (account_id, deal_id, owner) = match target {
         Entity::Account => {
-            let row: Option<(Uuid,)> =
-                sqlx::query_as("select owner_id from accounts where id = $1 and deleted_at is null for share")
-                    .bind(target_id)
+            let owner =
+                sqlx::query_scalar!("select owner_id from accounts where id = $1 and deleted_at is null for share", target_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            (Some(target_id), None, row.ok_or(AppError::NotFound)?.0)
+            (Some(target_id), None, owner.ok_or(AppError::NotFound)?)
         }
         Entity::Deal => {
-            let row: Option<(Uuid,)> = sqlx::query_as(
+            let owner = sqlx::query_scalar!(
                 "select owner_id from deals where id = $1 and deleted_at is null and (owner_id = $2 or $3) for update",
+                target_id,
+                user.id,
+                user.sees_all_owned(),
             )
-            .bind(target_id)
-            .bind(user.id)
-            .bind(user.sees_all_owned())
             .fetch_optional(&mut *tx)
             .await?;
-            (None, Some(target_id), row.ok_or(AppError::NotFound)?.0)
+            (None, Some(target_id), owner.ok_or(AppError::NotFound)?)
         }
         _ => return Err(AppError::BadRequest),
     };
     if !user.can_edit_owned_by(owner) {
         return Err(AppError::Forbidden);
     }
-    let (activity_id, after): (Uuid, serde_json::Value) = sqlx::query_as(
-        "insert into activities (kind, subject, body, account_id, deal_id, due_date, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id, to_jsonb(activities.*)",
+    // `to_jsonb` of the inserted row is never null (the macro cannot know).
+    let row = sqlx::query!(
+        r#"insert into activities (kind, subject, body, account_id, deal_id, due_date, created_by)
+           values ($1, $2, $3, $4, $5, $6, $7) returning id, to_jsonb(activities.*) as "after!""#,
+        form.kind.trim(),
+        subject,
+        body,
+        account_id,
+        deal_id,
+        due_date,
+        user.id,
     )
-    .bind(form.kind.trim())
-    .bind(&subject)
-    .bind(&body)
-    .bind(account_id)
-    .bind(deal_id)
-    .bind(due_date)
-    .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
-    audit(&mut tx, Entity::Activity, activity_id, AuditAction::Create, user.id, None, Some(after)).await?;
+    audit(&mut tx, Entity::Activity, row.id, AuditAction::Create, user.id, None, Some(row.after)).await?;
     if let Some(deal_id) = deal_id {
-        sqlx::query("update deals set last_activity_at = now() where id = $1").bind(deal_id).execute(&mut *tx).await?;
+        sqlx::query!("update deals set last_activity_at = now() where id = $1", deal_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok((target, target_id))
@@ -142,29 +115,35 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
-    let row: Option<(Option<Uuid>, Option<Uuid>, Uuid)> = sqlx::query_as(
-        "select a.account_id, a.deal_id, coalesce(d.owner_id, ac.owner_id)
-         from activities a left join deals d on d.id = a.deal_id left join accounts ac on ac.id = a.account_id
-         where a.id = $1 and a.kind = 'task' and (d.id is null or d.owner_id = $2 or $3)",
+    // An activity hangs off an account or a deal (a check constraint), so the
+    // coalesce is never null; were it, decoding fails as an error, not a panic.
+    let row = sqlx::query!(
+        r#"select a.account_id, a.deal_id, coalesce(d.owner_id, ac.owner_id) as "owner!"
+           from activities a left join deals d on d.id = a.deal_id left join accounts ac on ac.id = a.account_id
+           where a.id = $1 and a.kind = 'task' and (d.id is null or d.owner_id = $2 or $3)"#,
+        id,
+        user.id,
+        user.sees_all_owned(),
     )
-    .bind(id)
-    .bind(user.id)
-    .bind(user.sees_all_owned())
     .fetch_optional(pool)
     .await?;
-    let (account_id, deal_id, owner) = row.ok_or(AppError::NotFound)?;
+    let row = row.ok_or(AppError::NotFound)?;
+    let (account_id, deal_id, owner) = (row.account_id, row.deal_id, row.owner);
     if !user.can_edit_owned_by(owner) {
         return Err(AppError::Forbidden);
     }
     let mut tx = pool.begin().await?;
-    let (before,): (serde_json::Value,) =
-        sqlx::query_as("select to_jsonb(a) from activities a where id = $1 for update").bind(id).fetch_one(&mut *tx).await?;
-    let (after,): (serde_json::Value,) =
-        sqlx::query_as("update activities set done = $2 where id = $1 returning to_jsonb(activities.*)")
-            .bind(id)
-            .bind(done)
-            .fetch_one(&mut *tx)
-            .await?;
+    // `to_jsonb` of an existing row is never null (the macro cannot know).
+    let before = sqlx::query_scalar!(r#"select to_jsonb(a) as "before!" from activities a where id = $1 for update"#, id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let after = sqlx::query_scalar!(
+        r#"update activities set done = $2 where id = $1 returning to_jsonb(activities.*) as "after!""#,
+        id,
+        done,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     audit(&mut tx, Entity::Activity, id, AuditAction::Update, user.id, Some(before), Some(after)).await?;
     tx.commit().await?;
     Ok(match (deal_id, account_id) {

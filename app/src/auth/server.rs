@@ -45,12 +45,13 @@ pub fn require_manager() -> Result<CurrentUser, AppError> {
 }
 
 pub async fn owners(pool: &PgPool) -> Result<Vec<UserRef>, AppError> {
-    let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        UserRef,
         "select id, display_name from users
          where roles && array['sales-rep','sales-manager','salesops-admin']
          order by display_name",
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, display_name)| UserRef { id, display_name }).collect())
+    Ok(rows)
 }

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -18,23 +17,13 @@ use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, P
 use crate::server::{contains_pattern, finish_page, Cursor};
 
 pub async fn stages(conn: impl sqlx::PgExecutor<'_>) -> Result<Vec<StageInfo>, AppError> {
-    let rows: Vec<(String, i32, String, String, i32, bool, bool)> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        StageInfo,
         "select id, position, name_ko, name_en, default_probability, is_won, is_lost from stages order by position",
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, position, name_ko, name_en, default_probability, is_won, is_lost)| StageInfo {
-            id,
-            position,
-            name_ko,
-            name_en,
-            default_probability,
-            is_won,
-            is_lost,
-        })
-        .collect())
+    Ok(rows)
 }
 
 pub struct ValidDeal {
@@ -103,7 +92,8 @@ fn rule_field(message: T) -> &'static str {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A deal row as `get` selects it; the shared type nests the owner and
+/// normalizes the amount.
 struct DealRecord {
     id: Uuid,
     name: String,
@@ -152,18 +142,19 @@ impl From<DealRecord> for Deal {
 }
 
 pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Deal, AppError> {
-    let record: Option<DealRecord> = sqlx::query_as(
+    let record = sqlx::query_as!(
+        DealRecord,
         "select d.id, d.name, d.account_id, a.name as account_name, d.stage_id, d.amount, d.currency, d.probability,
                 d.expected_close_date, d.owner_id, o.display_name as owner_name, d.source, d.lost_reason,
                 d.last_activity_at, d.version, d.created_at, ub.display_name as updated_by, d.updated_at, d.deleted_at
          from deals d join accounts a on a.id = d.account_id join users o on o.id = d.owner_id
          join users ub on ub.id = d.updated_by
          where d.id = $1 and (d.owner_id = $2 or $3) and (d.deleted_at is null or $4)",
+        id,
+        user.id,
+        user.sees_all_owned(),
+        user.is_manager(),
     )
-    .bind(id)
-    .bind(user.id)
-    .bind(user.sees_all_owned())
-    .bind(user.is_manager())
     .fetch_optional(pool)
     .await?;
     record.map(Deal::from).ok_or(AppError::NotFound)
@@ -172,13 +163,16 @@ pub async fn get(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Deal, Ap
 pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DealDetail, AppError> {
     let deal = get(pool, user, id).await?;
     let stages = stages(pool).await?;
-    let spans: Vec<(Option<String>, String, String, DateTime<Utc>)> = sqlx::query_as(
+    let spans: Vec<(Option<String>, String, String, DateTime<Utc>)> = sqlx::query!(
         "select h.from_stage, h.to_stage, u.display_name, h.changed_at
          from deal_stage_history h join users u on u.id = h.changed_by where h.deal_id = $1 order by h.id",
+        id
     )
-    .bind(id)
     .fetch_all(pool)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.from_stage, r.to_stage, r.display_name, r.changed_at))
+    .collect();
     let now = Utc::now();
     let stage_history = spans
         .iter()
@@ -279,13 +273,15 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
 }
 
 async fn record_stage(conn: &mut PgConnection, deal_id: Uuid, from: Option<&str>, to: &str, actor: Uuid) -> Result<(), AppError> {
-    sqlx::query("insert into deal_stage_history (deal_id, from_stage, to_stage, changed_by) values ($1, $2, $3, $4)")
-        .bind(deal_id)
-        .bind(from)
-        .bind(to)
-        .bind(actor)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "insert into deal_stage_history (deal_id, from_stage, to_stage, changed_by) values ($1, $2, $3, $4)",
+        deal_id,
+        from,
+        to,
+        actor,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -302,26 +298,28 @@ pub async fn create(pool: &PgPool, user: &CurrentUser, form: &DealForm) -> Resul
         check_stage(None, &v.stage, &facts, user.is_manager()).map_err(|m| AppError::field(rule_field(m), m))?;
         live_account(&mut tx, v.account_id).await?;
         let owner = owner_for(&mut tx, user, v.owner_id, None).await?;
-        let (id, after): (Uuid, Value) = sqlx::query_as(
-            "insert into deals (name, account_id, stage_id, amount, currency, probability, expected_close_date, owner_id,
-                                source, lost_reason, created_by, updated_by)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id, to_jsonb(deals.*)",
+        // `to_jsonb` of the inserted row is never null (the macro cannot know).
+        let row = sqlx::query!(
+            r#"insert into deals (name, account_id, stage_id, amount, currency, probability, expected_close_date, owner_id,
+                                  source, lost_reason, created_by, updated_by)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id, to_jsonb(deals.*) as "after!""#,
+            v.name,
+            v.account_id,
+            v.stage.id,
+            v.amount,
+            v.currency.code(),
+            v.probability,
+            v.expected_close_date,
+            owner,
+            v.source,
+            v.lost_reason,
+            user.id,
         )
-        .bind(&v.name)
-        .bind(v.account_id)
-        .bind(&v.stage.id)
-        .bind(v.amount)
-        .bind(v.currency.code())
-        .bind(v.probability)
-        .bind(v.expected_close_date)
-        .bind(owner)
-        .bind(&v.source)
-        .bind(&v.lost_reason)
-        .bind(user.id)
         .fetch_one(&mut *tx)
         .await?;
+        let id = row.id;
         record_stage(&mut tx, id, None, &v.stage.id, user.id).await?;
-        audit(&mut tx, Entity::Deal, id, AuditAction::Create, user.id, None, Some(after)).await?;
+        audit(&mut tx, Entity::Deal, id, AuditAction::Create, user.id, None, Some(row.after)).await?;
         Ok::<_, AppError>(id)
     }
     .await
@@ -339,12 +337,14 @@ struct LockedDeal {
 
 async fn lock_deal(conn: &mut PgConnection, user: &CurrentUser, id: Uuid) -> Result<LockedDeal, AppError> {
     let locked = lock(conn, user, Entity::Deal, id, false).await?;
-    let (stage_id, amount, close_date, lost_reason): (String, Option<Decimal>, Option<NaiveDate>, Option<String>) =
-        sqlx::query_as("select stage_id, amount, expected_close_date, lost_reason from deals where id = $1")
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(LockedDeal { locked, stage_id, facts: StageFacts { amount, close_date, lost_reason } })
+    let row = sqlx::query!("select stage_id, amount, expected_close_date, lost_reason from deals where id = $1", id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(LockedDeal {
+        locked,
+        stage_id: row.stage_id,
+        facts: StageFacts { amount: row.amount, close_date: row.expected_close_date, lost_reason: row.lost_reason },
+    })
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
@@ -363,25 +363,26 @@ pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, f
         check_stage(from, &v.stage, &facts, user.is_manager()).map_err(|m| AppError::field(rule_field(m), m))?;
         let owner = owner_for(&mut tx, user, v.owner_id, Some(current.locked.owner)).await?;
         let stage_changed = current.stage_id != v.stage.id;
-        let (after,): (Value,) = sqlx::query_as(
-            "update deals set name = $2, stage_id = $3, amount = $4, currency = $5, probability = $6,
-                    expected_close_date = $7, owner_id = $8, source = $9, lost_reason = $10,
-                    stage_changed_at = case when $11 then now() else stage_changed_at end,
-                    version = version + 1, updated_by = $12, updated_at = now()
-             where id = $1 returning to_jsonb(deals.*)",
+        // `to_jsonb` of the updated row is never null (the macro cannot know).
+        let after = sqlx::query_scalar!(
+            r#"update deals set name = $2, stage_id = $3, amount = $4, currency = $5, probability = $6,
+                      expected_close_date = $7, owner_id = $8, source = $9, lost_reason = $10,
+                      stage_changed_at = case when $11 then now() else stage_changed_at end,
+                      version = version + 1, updated_by = $12, updated_at = now()
+               where id = $1 returning to_jsonb(deals.*) as "after!""#,
+            id,
+            v.name,
+            v.stage.id,
+            v.amount,
+            v.currency.code(),
+            v.probability,
+            v.expected_close_date,
+            owner,
+            v.source,
+            v.lost_reason,
+            stage_changed,
+            user.id,
         )
-        .bind(id)
-        .bind(&v.name)
-        .bind(&v.stage.id)
-        .bind(v.amount)
-        .bind(v.currency.code())
-        .bind(v.probability)
-        .bind(v.expected_close_date)
-        .bind(owner)
-        .bind(&v.source)
-        .bind(&v.lost_reason)
-        .bind(stage_changed)
-        .bind(user.id)
         .fetch_one(&mut *tx)
         .await?;
         if stage_changed {
@@ -411,15 +412,16 @@ pub async fn move_stage(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i3
     }
     let from = all_stages.iter().find(|s| s.id == current.stage_id);
     check_stage(from, to, &current.facts, user.is_manager()).map_err(|m| AppError::field("", m))?;
-    let (after,): (Value,) = sqlx::query_as(
-        "update deals set stage_id = $2, probability = $3, stage_changed_at = now(),
-                version = version + 1, updated_by = $4, updated_at = now()
-         where id = $1 returning to_jsonb(deals.*)",
+    // `to_jsonb` of the updated row is never null (the macro cannot know).
+    let after = sqlx::query_scalar!(
+        r#"update deals set stage_id = $2, probability = $3, stage_changed_at = now(),
+                  version = version + 1, updated_by = $4, updated_at = now()
+           where id = $1 returning to_jsonb(deals.*) as "after!""#,
+        id,
+        to.id,
+        to.default_probability,
+        user.id,
     )
-    .bind(id)
-    .bind(&to.id)
-    .bind(to.default_probability)
-    .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
     record_stage(&mut tx, id, Some(&current.stage_id), &to.id, user.id).await?;

@@ -22,16 +22,16 @@ pub async fn audit(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "insert into audit_log (entity, entity_id, action, actor_id, before, after)
          values ($1, $2, $3, $4, $5, $6)",
+        entity.code(),
+        entity_id,
+        action.code(),
+        actor,
+        before,
+        after,
     )
-    .bind(entity.code())
-    .bind(entity_id)
-    .bind(action.code())
-    .bind(actor)
-    .bind(before)
-    .bind(after)
     .execute(conn)
     .await?;
     Ok(())
@@ -39,25 +39,25 @@ pub async fn audit(
 
 /// Audit rows of one record, newest first, with the field-level differences.
 pub async fn history(pool: &PgPool, entity: Entity, entity_id: Uuid) -> Result<Vec<HistoryEntry>, AppError> {
-    let rows: Vec<(String, DateTime<Utc>, String, Option<Value>, Option<Value>)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "select l.action, l.at, u.display_name, l.before, l.after
          from audit_log l join users u on u.id = l.actor_id
          where l.entity = $1 and l.entity_id = $2
          order by l.id desc limit 200",
+        entity.code(),
+        entity_id,
     )
-    .bind(entity.code())
-    .bind(entity_id)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(action, at, actor, before, after)| {
+        .filter_map(|r| {
             // The column's check constraint admits only known codes.
-            let Some(action) = AuditAction::from_code(&action) else {
-                tracing::error!(%action, "unknown audit action in audit_log");
+            let Some(action) = AuditAction::from_code(&r.action) else {
+                tracing::error!(action = %r.action, "unknown audit action in audit_log");
                 return None;
             };
-            Some(HistoryEntry { changes: diff(before.as_ref(), after.as_ref()), action, at, actor })
+            Some(HistoryEntry { changes: diff(r.before.as_ref(), r.after.as_ref()), action, at: r.at, actor: r.display_name })
         })
         .collect())
 }
@@ -109,43 +109,40 @@ pub async fn lock(
     id: Uuid,
     deleted: bool,
 ) -> Result<Locked, AppError> {
-    type Row = (Value, Uuid, i32, Option<Uuid>);
-    let row: Option<Row> = match entity {
-        Entity::Account => {
-            sqlx::query_as(
-                "select to_jsonb(t), t.owner_id, t.version, null::uuid from accounts t
-                 where t.id = $1 and (t.deleted_at is not null) = $2 for update",
-            )
-            .bind(id)
-            .bind(deleted)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
+    // `to_jsonb` of a row that exists is never null (the macro cannot know).
+    let row: Option<(Value, Uuid, i32, Option<Uuid>)> = match entity {
+        Entity::Account => sqlx::query!(
+            r#"select to_jsonb(t) as "before!", t.owner_id, t.version from accounts t
+               where t.id = $1 and (t.deleted_at is not null) = $2 for update"#,
+            id,
+            deleted,
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.before, r.owner_id, r.version, None)),
         // A contact is changed by whoever may change its (live) account.
-        Entity::Contact => {
-            sqlx::query_as(
-                "select to_jsonb(t), a.owner_id, t.version, t.account_id
-                 from contacts t join accounts a on a.id = t.account_id
-                 where t.id = $1 and (t.deleted_at is not null) = $2 and a.deleted_at is null
-                 for update of t",
-            )
-            .bind(id)
-            .bind(deleted)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
-        Entity::Deal => {
-            sqlx::query_as(
-                "select to_jsonb(t), t.owner_id, t.version, t.account_id from deals t
-                 where t.id = $1 and (t.deleted_at is not null) = $2 and (t.owner_id = $3 or $4) for update",
-            )
-            .bind(id)
-            .bind(deleted)
-            .bind(user.id)
-            .bind(user.sees_all_owned())
-            .fetch_optional(&mut *conn)
-            .await?
-        }
+        Entity::Contact => sqlx::query!(
+            r#"select to_jsonb(t) as "before!", a.owner_id, t.version, t.account_id
+               from contacts t join accounts a on a.id = t.account_id
+               where t.id = $1 and (t.deleted_at is not null) = $2 and a.deleted_at is null
+               for update of t"#,
+            id,
+            deleted,
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.before, r.owner_id, r.version, Some(r.account_id))),
+        Entity::Deal => sqlx::query!(
+            r#"select to_jsonb(t) as "before!", t.owner_id, t.version, t.account_id from deals t
+               where t.id = $1 and (t.deleted_at is not null) = $2 and (t.owner_id = $3 or $4) for update"#,
+            id,
+            deleted,
+            user.id,
+            user.sees_all_owned(),
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.before, r.owner_id, r.version, Some(r.account_id))),
         Entity::Activity => return Err(AppError::BadRequest),
     };
     let (before, owner, version, parent) = row.ok_or(AppError::NotFound)?;
@@ -161,12 +158,32 @@ pub async fn check_version(conn: &mut PgConnection, entity: Entity, id: Uuid, cu
     if current == based_on {
         return Ok(());
     }
-    // `table` is one of our own constants, never user input.
-    let sql = format!(
-        "select u.display_name, t.updated_at from {} t join users u on u.id = t.updated_by where t.id = $1",
-        entity.table()
-    );
-    let row: Option<(String, DateTime<Utc>)> = sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    // One static query per table, so each is checked against the schema.
+    let row: Option<(String, DateTime<Utc>)> = match entity {
+        Entity::Account => sqlx::query!(
+            "select u.display_name, t.updated_at from accounts t join users u on u.id = t.updated_by where t.id = $1",
+            id
+        )
+        .fetch_optional(conn)
+        .await?
+        .map(|r| (r.display_name, r.updated_at)),
+        Entity::Contact => sqlx::query!(
+            "select u.display_name, t.updated_at from contacts t join users u on u.id = t.updated_by where t.id = $1",
+            id
+        )
+        .fetch_optional(conn)
+        .await?
+        .map(|r| (r.display_name, r.updated_at)),
+        Entity::Deal => sqlx::query!(
+            "select u.display_name, t.updated_at from deals t join users u on u.id = t.updated_by where t.id = $1",
+            id
+        )
+        .fetch_optional(conn)
+        .await?
+        .map(|r| (r.display_name, r.updated_at)),
+        // Activities carry no version (lock refuses them too).
+        Entity::Activity => return Err(AppError::BadRequest),
+    };
     Err(match row {
         Some((changed_by, changed_at)) => AppError::Conflict { changed_by, changed_at, submitted: vec![] },
         None => AppError::NotFound,
@@ -175,13 +192,43 @@ pub async fn check_version(conn: &mut PgConnection, entity: Entity, id: Uuid, cu
 
 /// Marks a locked record deleted (or live again) and returns its new row.
 async fn set_deleted(conn: &mut PgConnection, user: &CurrentUser, entity: Entity, id: Uuid, deleted: bool) -> Result<Value, AppError> {
-    let sql = format!(
-        "update {table} set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2 end,
-                updated_by = $2, updated_at = now(), version = version + 1
-         where id = $1 returning to_jsonb({table}.*)",
-        table = entity.table()
-    );
-    let (after,): (Value,) = sqlx::query_as(&sql).bind(id).bind(user.id).bind(deleted).fetch_one(conn).await?;
+    // One static query per table, so each is checked against the schema; `to_jsonb`
+    // of the updated row is never null (the macro cannot know). `$2::uuid`: inside
+    // the `case` Postgres would otherwise infer text when preparing without types.
+    let after = match entity {
+        Entity::Account => sqlx::query_scalar!(
+            r#"update accounts set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2::uuid end,
+                      updated_by = $2, updated_at = now(), version = version + 1
+               where id = $1 returning to_jsonb(accounts.*) as "after!""#,
+            id,
+            user.id,
+            deleted,
+        )
+        .fetch_one(conn)
+        .await?,
+        Entity::Contact => sqlx::query_scalar!(
+            r#"update contacts set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2::uuid end,
+                      updated_by = $2, updated_at = now(), version = version + 1
+               where id = $1 returning to_jsonb(contacts.*) as "after!""#,
+            id,
+            user.id,
+            deleted,
+        )
+        .fetch_one(conn)
+        .await?,
+        Entity::Deal => sqlx::query_scalar!(
+            r#"update deals set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2::uuid end,
+                      updated_by = $2, updated_at = now(), version = version + 1
+               where id = $1 returning to_jsonb(deals.*) as "after!""#,
+            id,
+            user.id,
+            deleted,
+        )
+        .fetch_one(conn)
+        .await?,
+        // Activities are never soft-deleted (lock refuses them before this).
+        Entity::Activity => return Err(AppError::BadRequest),
+    };
     Ok(after)
 }
 
@@ -196,11 +243,12 @@ pub async fn delete(pool: &PgPool, user: &CurrentUser, entity: Entity, id: Uuid,
     check_version(&mut tx, entity, id, locked.version, version).await?;
     if entity == Entity::Account {
         // Its deals would be left pointing at a hidden account and still counted on the board.
-        let (live_deals,): (bool,) =
-            sqlx::query_as("select exists (select 1 from deals where account_id = $1 and deleted_at is null)")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let live_deals = sqlx::query_scalar!(
+            r#"select exists (select 1 from deals where account_id = $1 and deleted_at is null) as "live!""#,
+            id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if live_deals {
             return Err(AppError::field("", T::AccountHasDeals));
         }
@@ -219,11 +267,12 @@ pub async fn restore(pool: &PgPool, user: &CurrentUser, entity: Entity, id: Uuid
     let locked = lock(&mut tx, user, entity, id, true).await?;
     if let Some(account) = locked.parent {
         // Nothing comes back onto a deleted account (it would be unreachable).
-        let (live,): (bool,) =
-            sqlx::query_as("select exists (select 1 from accounts where id = $1 and deleted_at is null for share)")
-                .bind(account)
-                .fetch_one(&mut *tx)
-                .await?;
+        let live = sqlx::query_scalar!(
+            r#"select exists (select 1 from accounts where id = $1 and deleted_at is null for share) as "live!""#,
+            account
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if !live {
             return Err(AppError::field("", T::AccountNotFound));
         }
@@ -249,33 +298,31 @@ pub async fn owner_for(
         Some(id) if user.is_manager() => id,
         Some(_) => return Err(AppError::field("owner_id", T::OwnerOnlyManagers)),
     };
-    let ok: Option<(Uuid,)> = sqlx::query_as(
+    let ok = sqlx::query_scalar!(
         "select id from users where id = $1 and roles && array['sales-rep', 'sales-manager', 'salesops-admin']",
+        owner
     )
-    .bind(owner)
     .fetch_optional(conn)
     .await?;
-    ok.map(|r| r.0).ok_or_else(|| AppError::field("owner_id", T::InvalidChoice))
+    ok.ok_or_else(|| AppError::field("owner_id", T::InvalidChoice))
 }
 
 /// The live account a new contact or deal is filed under, locked so it cannot
 /// be deleted meanwhile; returns its owner.
 pub async fn live_account(conn: &mut PgConnection, account_id: Uuid) -> Result<Uuid, AppError> {
-    let row: Option<(Uuid,)> = sqlx::query_as("select owner_id from accounts where id = $1 and deleted_at is null for share")
-        .bind(account_id)
+    let row = sqlx::query_scalar!("select owner_id from accounts where id = $1 and deleted_at is null for share", account_id)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| r.0).ok_or_else(|| AppError::field("account_id", T::AccountNotFound))
+    row.ok_or_else(|| AppError::field("account_id", T::AccountNotFound))
 }
 
 /// The name of a live account (what a "new contact/deal for…" page shows).
 pub async fn account_ref(pool: &PgPool, id: Uuid) -> Result<super::RecordRef, AppError> {
-    let row: Option<(Uuid, String)> = sqlx::query_as("select id, name from accounts where id = $1 and deleted_at is null")
-        .bind(id)
+    let row = sqlx::query!("select id, name from accounts where id = $1 and deleted_at is null", id)
         .fetch_optional(pool)
         .await?;
-    let (id, name) = row.ok_or(AppError::NotFound)?;
-    Ok(super::RecordRef { kind: Entity::Account, id, name })
+    let row = row.ok_or(AppError::NotFound)?;
+    Ok(super::RecordRef { kind: Entity::Account, id: row.id, name: row.name })
 }
 
 /// The record and the version an edit was based on, as the edit form posts
