@@ -7,17 +7,17 @@
 // `auth`; `ui`; the `record` kit; the domains, which never use each other;
 // `pages` that combine domains; `routes` and this root.
 pub use kit::{domain, error, i18n};
-#[cfg(feature = "ssr")]
-pub mod server;
-pub mod auth;
-pub mod ui;
-pub mod record;
 pub mod accounts;
 pub mod activities;
+pub mod auth;
 pub mod contacts;
 pub mod deals;
 pub mod pages;
+pub mod record;
 pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod ui;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -135,7 +135,9 @@ mod layering {
             "record" => vec!["server", "auth", "ui"],
             m if DOMAINS.contains(&m) => vec!["server", "auth", "ui", "record"],
             "pages" => [&["server", "auth", "ui", "record"][..], &DOMAINS[..]].concat(),
-            _ => vec!["server", "auth", "ui", "record", "pages", "routes", "accounts", "activities", "contacts", "deals"],
+            _ => {
+                vec!["server", "auth", "ui", "record", "pages", "routes", "accounts", "activities", "contacts", "deals"]
+            }
         }
     }
 
@@ -169,7 +171,7 @@ mod layering {
             for used in uses(&source) {
                 let leaf = matches!(used.as_str(), "domain" | "error" | "i18n");
                 if !leaf && used != module && !ok.contains(&used.as_str()) {
-                    broken.push(format!("{} uses crate::{used}", relative.display()));
+                    broken.push(format!("{} uses {used}", relative.display()));
                 }
             }
         }

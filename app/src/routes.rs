@@ -31,5 +31,3 @@ pub fn AppRoutes() -> impl IntoView {
         </Routes>
     }
 }
-
-

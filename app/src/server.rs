@@ -30,10 +30,9 @@ pub async fn run<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
         if !from_plain_form {
-            if let (Some(options), Ok(status)) = (
-                use_context::<leptos_axum::ResponseOptions>(),
-                http::StatusCode::from_u16(err.status()),
-            ) {
+            if let (Some(options), Ok(status)) =
+                (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(err.status()))
+            {
                 options.set_status(status);
             }
         }

@@ -57,12 +57,7 @@ pub fn request_lang() -> Lang {
 
 /// `a=1&b=x%20y` with every value percent-encoded.
 pub fn query_string(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
 }
 
 pub fn encode(s: &str) -> String {
@@ -84,7 +79,11 @@ pub fn Header() -> impl IntoView {
     let here = move || {
         let search = location.search.get();
         let path = location.pathname.get();
-        if search.is_empty() { path } else { format!("{path}?{search}") }
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
     };
     let other = match lang {
         Lang::Ko => (Lang::En, T::SwitchToEnglish),
@@ -237,7 +236,8 @@ pub fn Field(
     #[prop(optional)] hint: Option<T>,
     #[prop(optional)] max_len: Option<usize>,
     /// Checked in the browser as the user leaves the field (the server checks again).
-    #[prop(optional)] check: Option<fn(&str) -> Option<T>>,
+    #[prop(optional)]
+    check: Option<fn(&str) -> Option<T>>,
 ) -> impl IntoView {
     let lang = crate::ui::lang();
     let id = format!("f-{name}");

@@ -87,10 +87,7 @@ pub fn parse_optional_id(input: &str) -> Result<Option<uuid::Uuid>, T> {
 /// Markup is allowed as text: it is always rendered escaped.
 pub fn clean_text(input: &str, max_chars: usize, required: bool) -> Result<Option<String>, T> {
     let allow_newlines = max_chars > 500;
-    if input
-        .chars()
-        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
-    {
+    if input.chars().any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))) {
         return Err(T::ControlCharacters);
     }
     let trimmed = input.trim();
@@ -110,10 +107,8 @@ pub fn parse_email(input: &str) -> Result<Option<String>, T> {
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(T::InvalidEmail);
     };
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..");
+    let domain_ok =
+        domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains("..");
     if local.is_empty() || !domain_ok || v.chars().any(char::is_whitespace) {
         return Err(T::InvalidEmail);
     }
@@ -361,8 +356,12 @@ pub fn parse_probability(input: &str) -> Result<Option<i32>, T> {
         return Ok(None);
     }
     let d = rust_decimal::Decimal::from_str(v).map_err(|_| T::InvalidProbability)?;
-    let percent = if d < rust_decimal::Decimal::ONE && d.scale() > 0 { d * rust_decimal::Decimal::from(100) } else { d };
-    if percent.fract() != rust_decimal::Decimal::ZERO || percent < rust_decimal::Decimal::ZERO || percent > rust_decimal::Decimal::from(100) {
+    let percent =
+        if d < rust_decimal::Decimal::ONE && d.scale() > 0 { d * rust_decimal::Decimal::from(100) } else { d };
+    if percent.fract() != rust_decimal::Decimal::ZERO
+        || percent < rust_decimal::Decimal::ZERO
+        || percent > rust_decimal::Decimal::from(100)
+    {
         return Err(T::InvalidProbability);
     }
     use rust_decimal::prelude::ToPrimitive;
@@ -380,7 +379,9 @@ pub fn parse_date(input: &str) -> Result<Option<chrono::NaiveDate>, T> {
     // Parsed by hand: chrono's format parser is heavy in the browser bundle.
     let parts: Vec<&str> = normalized.split('-').collect();
     let number = |p: &str, max_len: usize| {
-        (!p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse::<u32>().ok()).flatten()
+        (!p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse::<u32>().ok())
+            .flatten()
     };
     match parts.as_slice() {
         [y, m, d] if y.len() == 4 => match (number(y, 4), number(m, 2), number(d, 2)) {

@@ -346,11 +346,7 @@ pub fn format_money(amount: rust_decimal::Decimal, currency: &str, lang: Lang) -
     let rounded = amount.round_dp(scale);
     let whole = rounded.trunc().to_i64().unwrap_or(0);
     let frac = ((rounded - rounded.trunc()).abs() * rust_decimal::Decimal::from(100)).to_i64().unwrap_or(0);
-    let number = if scale == 0 {
-        format_integer(whole)
-    } else {
-        format!("{}.{frac:02}", format_integer(whole))
-    };
+    let number = if scale == 0 { format_integer(whole) } else { format!("{}.{frac:02}", format_integer(whole)) };
     match (currency, lang) {
         ("KRW", Lang::Ko) => format!("{number}원"),
         ("KRW", Lang::En) => format!("₩{number}"),

@@ -231,8 +231,14 @@ pub enum Notice {
 }
 
 impl Notice {
-    const ALL: [Notice; 6] =
-        [Notice::Created, Notice::Saved, Notice::Deleted, Notice::Restored, Notice::ActivityAdded, Notice::LanguageChanged];
+    const ALL: [Notice; 6] = [
+        Notice::Created,
+        Notice::Saved,
+        Notice::Deleted,
+        Notice::Restored,
+        Notice::ActivityAdded,
+        Notice::LanguageChanged,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -334,7 +340,8 @@ impl<F: Serialize> Echo for F {}
 
 /// The form an echo came from; fields it does not carry stay empty.
 pub fn from_pairs<F: DeserializeOwned + Default>(pairs: &Submitted) -> F {
-    let map: serde_json::Map<String, Value> = pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let map: serde_json::Map<String, Value> =
+        pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     serde_json::from_value(Value::Object(map)).unwrap_or_default()
 }
 

@@ -30,7 +30,6 @@ use rand::{Rng, SeedableRng};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-
 mod support;
 use support::{install_notice_capture, number_prefix, pad, push_row, BoxError, Notices};
 
@@ -44,7 +43,6 @@ const WARMUP: usize = 10;
 const ITERATIONS: usize = 200;
 const TARGET_P95_MS: f64 = 20.0;
 const SEED: u64 = 20_261_124;
-
 
 fn main() -> ExitCode {
     // `cargo bench` passes --bench; `cargo test --benches` does not: then this is no test.
@@ -129,12 +127,11 @@ struct Case {
 }
 
 async fn cases(pool: &PgPool, users: &Users) -> Result<Vec<Case>, BoxError> {
-    let (deep_name, deep_id): (String, Uuid) = sqlx::query_as(
-        "select name, id from accounts where deleted_at is null order by name, id offset $1 limit 1",
-    )
-    .bind(DEEP_OFFSET)
-    .fetch_one(pool)
-    .await?;
+    let (deep_name, deep_id): (String, Uuid) =
+        sqlx::query_as("select name, id from accounts where deleted_at is null order by name, id offset $1 limit 1")
+            .bind(DEEP_OFFSET)
+            .fetch_one(pool)
+            .await?;
     let (some_number,): (String,) = sqlx::query_as(
         "select business_number from accounts where business_number is not null
          order by business_number offset 500000 limit 1",
@@ -204,10 +201,10 @@ async fn count_matches(pool: &PgPool, term: &str) -> Result<i64, sqlx::Error> {
     Ok(n)
 }
 
-
 fn describe(q: &AccountQuery) -> String {
     let mut parts = Vec::new();
-    for (k, v) in [("q", &q.q), ("owner", &q.owner), ("industry", &q.industry), ("sort", &q.sort), ("after", &q.after)] {
+    for (k, v) in [("q", &q.q), ("owner", &q.owner), ("industry", &q.industry), ("sort", &q.sort), ("after", &q.after)]
+    {
         if !v.is_empty() {
             parts.push(format!("{k}={v}"));
         }
@@ -245,8 +242,6 @@ async fn measure(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Res
 }
 
 // ------------------------------------------------------------------ EXPLAIN
-
-
 
 /// Runs `list` once more on the same connection (same prepared statement and
 /// plan cache as the timed calls) with auto_explain logging its plan to us.
@@ -294,7 +289,8 @@ async fn print_environment(pool: &PgPool) -> Result<(), BoxError> {
         .unwrap_or(0);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let (version,): (String,) = sqlx::query_as("select version()").fetch_one(pool).await?;
-    let (shared_buffers,): (String,) = sqlx::query_as("select current_setting('shared_buffers')").fetch_one(pool).await?;
+    let (shared_buffers,): (String,) =
+        sqlx::query_as("select current_setting('shared_buffers')").fetch_one(pool).await?;
     let (work_mem,): (String,) = sqlx::query_as("select current_setting('work_mem')").fetch_one(pool).await?;
     let (accounts, live, contacts, acc_size, con_size): (i64, i64, i64, String, String) = sqlx::query_as(
         "select (select count(*) from accounts), (select count(*) from accounts where deleted_at is null),
@@ -307,14 +303,11 @@ async fn print_environment(pool: &PgPool) -> Result<(), BoxError> {
     println!("kernel:   {}", read("/proc/sys/kernel/osrelease").trim());
     println!("postgres: {version}");
     println!("          shared_buffers {shared_buffers}, work_mem {work_mem}");
-    println!(
-        "data:     {accounts} accounts ({live} live, {acc_size} with indexes), {contacts} contacts ({con_size})"
-    );
+    println!("data:     {accounts} accounts ({live} live, {acc_size} with indexes), {contacts} contacts ({con_size})");
     Ok(())
 }
 
 // ------------------------------------------------------------------ database and users
-
 
 struct Users {
     owners: Vec<Uuid>,
@@ -324,11 +317,8 @@ struct Users {
 const OWNERS: [&str; 8] = ["김민준", "이서연", "박지훈", "최유나", "정우성", "강하늘", "윤서진", "임도현"];
 
 async fn ensure_users(pool: &PgPool) -> Result<Users, BoxError> {
-    let mut people: Vec<(String, &str, &str)> = OWNERS
-        .iter()
-        .enumerate()
-        .map(|(i, name)| (format!("bench.owner{}", i + 1), *name, "sales-rep"))
-        .collect();
+    let mut people: Vec<(String, &str, &str)> =
+        OWNERS.iter().enumerate().map(|(i, name)| (format!("bench.owner{}", i + 1), *name, "sales-rep")).collect();
     people.push(("bench.manager".into(), "한지민", "sales-manager"));
     for (username, name, role) in &people {
         sqlx::query(
@@ -343,7 +333,8 @@ async fn ensure_users(pool: &PgPool) -> Result<Users, BoxError> {
     }
     let mut owners = Vec::new();
     for (username, _, _) in &people[..OWNERS.len()] {
-        let (id,): (Uuid,) = sqlx::query_as("select id from users where username = $1").bind(username).fetch_one(pool).await?;
+        let (id,): (Uuid,) =
+            sqlx::query_as("select id from users where username = $1").bind(username).fetch_one(pool).await?;
         owners.push(id);
     }
     let (manager,): (Uuid,) =
@@ -524,8 +515,6 @@ async fn copy_contacts(
     Ok(copy.finish().await?)
 }
 
-
-
 // ------------------------------------------------------------------ realistic data
 
 const INDUSTRY_CODES: [&str; 10] =
@@ -535,14 +524,112 @@ const SIZES: [&str; 4] = ["small", "medium", "large", "enterprise"];
 
 /// First words of company names (brands, places, native words).
 const LEADS: &[&str] = &[
-    "한빛", "새롬", "누리", "온누리", "푸른", "하늘", "바다", "별빛", "미래", "대한", "동양", "서울", "부산", "한국",
-    "세종", "태평양", "삼양", "대성", "우리", "한솔", "에이스", "제일", "신성", "동방", "아름", "다온", "가온", "한결",
-    "초록", "햇살", "은하", "나래", "보람", "새봄", "한울", "늘품", "해오름", "다솜", "라온", "미리내", "아라", "너울",
-    "마루", "한마음", "으뜸", "동부", "서부", "남부", "중앙", "경기", "인천", "대구", "광주", "대전", "울산", "제주",
-    "강원", "충청", "호남", "영남", "한양", "백제", "신라", "고려", "조선", "대륙", "글로벌", "코리아", "케이", "오션",
-    "스카이", "블루", "그린", "골드", "스타", "뉴", "넥스트", "스마트", "퓨처", "유니", "코어", "메가", "하이",
-    "베스트", "프라임", "알파", "오메가", "제이", "씨엔", "에이치", "티엔", "구름", "산들", "도담", "마음", "참빛",
-    "큰길", "새빛", "한길", "두레", "바른", "좋은", "착한", "빛나", "이음", "아이",
+    "한빛",
+    "새롬",
+    "누리",
+    "온누리",
+    "푸른",
+    "하늘",
+    "바다",
+    "별빛",
+    "미래",
+    "대한",
+    "동양",
+    "서울",
+    "부산",
+    "한국",
+    "세종",
+    "태평양",
+    "삼양",
+    "대성",
+    "우리",
+    "한솔",
+    "에이스",
+    "제일",
+    "신성",
+    "동방",
+    "아름",
+    "다온",
+    "가온",
+    "한결",
+    "초록",
+    "햇살",
+    "은하",
+    "나래",
+    "보람",
+    "새봄",
+    "한울",
+    "늘품",
+    "해오름",
+    "다솜",
+    "라온",
+    "미리내",
+    "아라",
+    "너울",
+    "마루",
+    "한마음",
+    "으뜸",
+    "동부",
+    "서부",
+    "남부",
+    "중앙",
+    "경기",
+    "인천",
+    "대구",
+    "광주",
+    "대전",
+    "울산",
+    "제주",
+    "강원",
+    "충청",
+    "호남",
+    "영남",
+    "한양",
+    "백제",
+    "신라",
+    "고려",
+    "조선",
+    "대륙",
+    "글로벌",
+    "코리아",
+    "케이",
+    "오션",
+    "스카이",
+    "블루",
+    "그린",
+    "골드",
+    "스타",
+    "뉴",
+    "넥스트",
+    "스마트",
+    "퓨처",
+    "유니",
+    "코어",
+    "메가",
+    "하이",
+    "베스트",
+    "프라임",
+    "알파",
+    "오메가",
+    "제이",
+    "씨엔",
+    "에이치",
+    "티엔",
+    "구름",
+    "산들",
+    "도담",
+    "마음",
+    "참빛",
+    "큰길",
+    "새빛",
+    "한길",
+    "두레",
+    "바른",
+    "좋은",
+    "착한",
+    "빛나",
+    "이음",
+    "아이",
 ];
 /// Syllables for two-syllable brand words (성진, 태영, 대우...), half of all names.
 const SYLLABLES: &[&str] = &[
@@ -554,25 +641,115 @@ const SYLLABLES: &[&str] = &[
 /// rare ones so that searches of different selectivity exist (클라우드 ~ a few
 /// hundred accounts, 핀테크 and 해운 ~ a few dozen).
 const CORES: &[(&str, f64)] = &[
-    ("산업", 50.0), ("전자", 40.0), ("건설", 40.0), ("상사", 35.0), ("물산", 25.0), ("유통", 30.0), ("식품", 30.0),
-    ("기계", 25.0), ("정밀", 15.0), ("화학", 15.0), ("제약", 10.0), ("바이오", 10.0), ("시스템", 20.0),
-    ("소프트", 12.0), ("정보통신", 12.0), ("테크", 20.0), ("네트웍스", 8.0), ("솔루션", 10.0), ("데이터", 4.0),
-    ("디지털", 6.0), ("인포텍", 5.0), ("엔지니어링", 12.0), ("컨설팅", 8.0), ("파트너스", 8.0), ("홀딩스", 6.0),
-    ("무역", 20.0), ("물류", 15.0), ("운수", 10.0), ("항공", 2.0), ("여행사", 6.0), ("호텔", 4.0), ("리조트", 2.0),
-    ("병원", 6.0), ("의원", 6.0), ("메디칼", 5.0), ("교육", 8.0), ("학원", 10.0), ("출판", 5.0), ("미디어", 5.0),
-    ("광고", 6.0), ("디자인", 8.0), ("건축", 8.0), ("개발", 10.0), ("부동산", 12.0), ("에너지", 6.0), ("금속", 10.0),
-    ("철강", 5.0), ("섬유", 8.0), ("인쇄", 6.0), ("농산", 6.0), ("수산", 6.0), ("제과", 3.0), ("음료", 3.0),
-    ("푸드", 8.0), ("패션", 6.0), ("코스메틱", 3.0), ("모터스", 4.0), ("자동차", 6.0), ("부품", 10.0),
-    ("반도체", 3.0), ("디스플레이", 1.0), ("보안", 2.0), ("통신", 6.0), ("모빌리티", 1.0), ("헬스케어", 2.0),
-    ("랩스", 2.0), ("게임즈", 2.0), ("엔터테인먼트", 2.0), ("캐피탈", 2.0), ("증권", 1.0), ("보험", 2.0),
-    ("세무회계", 3.0), ("로보틱스", 0.5), ("클라우드", 0.25), ("핀테크", 0.03), ("해운", 0.03),
+    ("산업", 50.0),
+    ("전자", 40.0),
+    ("건설", 40.0),
+    ("상사", 35.0),
+    ("물산", 25.0),
+    ("유통", 30.0),
+    ("식품", 30.0),
+    ("기계", 25.0),
+    ("정밀", 15.0),
+    ("화학", 15.0),
+    ("제약", 10.0),
+    ("바이오", 10.0),
+    ("시스템", 20.0),
+    ("소프트", 12.0),
+    ("정보통신", 12.0),
+    ("테크", 20.0),
+    ("네트웍스", 8.0),
+    ("솔루션", 10.0),
+    ("데이터", 4.0),
+    ("디지털", 6.0),
+    ("인포텍", 5.0),
+    ("엔지니어링", 12.0),
+    ("컨설팅", 8.0),
+    ("파트너스", 8.0),
+    ("홀딩스", 6.0),
+    ("무역", 20.0),
+    ("물류", 15.0),
+    ("운수", 10.0),
+    ("항공", 2.0),
+    ("여행사", 6.0),
+    ("호텔", 4.0),
+    ("리조트", 2.0),
+    ("병원", 6.0),
+    ("의원", 6.0),
+    ("메디칼", 5.0),
+    ("교육", 8.0),
+    ("학원", 10.0),
+    ("출판", 5.0),
+    ("미디어", 5.0),
+    ("광고", 6.0),
+    ("디자인", 8.0),
+    ("건축", 8.0),
+    ("개발", 10.0),
+    ("부동산", 12.0),
+    ("에너지", 6.0),
+    ("금속", 10.0),
+    ("철강", 5.0),
+    ("섬유", 8.0),
+    ("인쇄", 6.0),
+    ("농산", 6.0),
+    ("수산", 6.0),
+    ("제과", 3.0),
+    ("음료", 3.0),
+    ("푸드", 8.0),
+    ("패션", 6.0),
+    ("코스메틱", 3.0),
+    ("모터스", 4.0),
+    ("자동차", 6.0),
+    ("부품", 10.0),
+    ("반도체", 3.0),
+    ("디스플레이", 1.0),
+    ("보안", 2.0),
+    ("통신", 6.0),
+    ("모빌리티", 1.0),
+    ("헬스케어", 2.0),
+    ("랩스", 2.0),
+    ("게임즈", 2.0),
+    ("엔터테인먼트", 2.0),
+    ("캐피탈", 2.0),
+    ("증권", 1.0),
+    ("보험", 2.0),
+    ("세무회계", 3.0),
+    ("로보틱스", 0.5),
+    ("클라우드", 0.25),
+    ("핀테크", 0.03),
+    ("해운", 0.03),
 ];
 const BRANCHES: &[&str] = &["서울지점", "부산지사", "대구지사", "광주지점", "연구소", "본사", "공장", "영업소"];
 const SURNAMES: &[(&str, f64)] = &[
-    ("김", 21.5), ("이", 14.7), ("박", 8.4), ("최", 4.7), ("정", 4.3), ("강", 2.4), ("조", 2.1), ("윤", 2.1),
-    ("장", 2.0), ("임", 1.7), ("한", 1.5), ("오", 1.5), ("서", 1.5), ("신", 1.4), ("권", 1.4), ("황", 1.4),
-    ("안", 1.3), ("송", 1.3), ("류", 1.2), ("홍", 1.1), ("전", 1.1), ("고", 0.9), ("문", 0.9), ("양", 0.9),
-    ("손", 0.9), ("배", 0.8), ("백", 0.7), ("허", 0.6), ("남", 0.6), ("심", 0.5),
+    ("김", 21.5),
+    ("이", 14.7),
+    ("박", 8.4),
+    ("최", 4.7),
+    ("정", 4.3),
+    ("강", 2.4),
+    ("조", 2.1),
+    ("윤", 2.1),
+    ("장", 2.0),
+    ("임", 1.7),
+    ("한", 1.5),
+    ("오", 1.5),
+    ("서", 1.5),
+    ("신", 1.4),
+    ("권", 1.4),
+    ("황", 1.4),
+    ("안", 1.3),
+    ("송", 1.3),
+    ("류", 1.2),
+    ("홍", 1.1),
+    ("전", 1.1),
+    ("고", 0.9),
+    ("문", 0.9),
+    ("양", 0.9),
+    ("손", 0.9),
+    ("배", 0.8),
+    ("백", 0.7),
+    ("허", 0.6),
+    ("남", 0.6),
+    ("심", 0.5),
 ];
 const GIVEN: &[&str] = &[
     "민준", "서준", "도윤", "예준", "시우", "하준", "주원", "지호", "지후", "준우", "준서", "건우", "현우", "도현",
@@ -581,12 +758,19 @@ const GIVEN: &[&str] = &[
     "수아", "지아", "다은", "은서", "예은", "수빈", "소율", "예린", "영수", "영희", "정숙", "성호", "경민", "상훈",
     "미경", "은정", "혜진", "동현",
 ];
-const TITLES: &[&str] = &["사원", "주임", "대리", "과장", "차장", "부장", "팀장", "실장", "이사", "상무", "전무", "대표"];
+const TITLES: &[&str] =
+    &["사원", "주임", "대리", "과장", "차장", "부장", "팀장", "실장", "이사", "상무", "전무", "대표"];
 const DEPARTMENTS: &[&str] =
     &["IT운영팀", "인프라팀", "정보전략실", "구매팀", "재무팀", "경영지원팀", "개발팀", "보안팀", "기획팀", "총무팀"];
 const CITIES: &[(&str, &[&str])] = &[
-    ("서울특별시", &["강남구", "서초구", "송파구", "마포구", "영등포구", "중구", "종로구", "구로구", "금천구", "성동구"]),
-    ("경기도", &["성남시 분당구", "수원시 영통구", "화성시", "용인시 기흥구", "안양시 동안구", "평택시", "고양시 일산동구"]),
+    (
+        "서울특별시",
+        &["강남구", "서초구", "송파구", "마포구", "영등포구", "중구", "종로구", "구로구", "금천구", "성동구"],
+    ),
+    (
+        "경기도",
+        &["성남시 분당구", "수원시 영통구", "화성시", "용인시 기흥구", "안양시 동안구", "평택시", "고양시 일산동구"],
+    ),
     ("부산광역시", &["해운대구", "강서구", "사상구", "부산진구"]),
     ("인천광역시", &["연수구", "남동구", "서구"]),
     ("대구광역시", &["달서구", "북구", "수성구"]),
@@ -677,7 +861,8 @@ impl Generator {
     }
 
     fn phone(&mut self, mobile: bool) -> String {
-        let area = if mobile { "010" } else { ["02", "031", "051", "032", "053", "042", "062"][self.rng.gen_range(0..7)] };
+        let area =
+            if mobile { "010" } else { ["02", "031", "051", "032", "053", "042", "062"][self.rng.gen_range(0..7)] };
         format!("{area}-{:04}-{:04}", self.rng.gen_range(200..10_000), self.rng.gen_range(0..10_000))
     }
 }

@@ -37,7 +37,6 @@ use rand::{Rng, SeedableRng};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-
 mod support;
 use support::{install_notice_capture, number_prefix, pad, push_row, BoxError, Notices};
 
@@ -51,7 +50,6 @@ const ITERATIONS: usize = 200;
 const BOARD_TARGET_P95_MS: f64 = 100.0;
 const LIST_TARGET_P95_MS: f64 = 20.0;
 const SEED: u64 = 20_261_125;
-
 
 fn main() -> ExitCode {
     // `cargo bench` passes --bench; `cargo test --benches` does not: then this is no test.
@@ -235,7 +233,6 @@ async fn cases(pool: &PgPool, users: &Users) -> Result<Vec<Case>, BoxError> {
     ])
 }
 
-
 struct Stats {
     rows: usize,
     scope: Option<i64>,
@@ -262,8 +259,6 @@ async fn measure(pool: &PgPool, call: &Call) -> Result<Stats, BoxError> {
 }
 
 // ------------------------------------------------------------------ EXPLAIN
-
-
 
 /// Runs the call once more on the same connection (same prepared statements and
 /// plan cache as the timed calls) with auto_explain logging every plan to us.
@@ -307,7 +302,8 @@ async fn print_environment(pool: &PgPool, load: &str) -> Result<(), BoxError> {
     let load_avg = read("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" ");
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let (version,): (String,) = sqlx::query_as("select version()").fetch_one(pool).await?;
-    let (shared_buffers,): (String,) = sqlx::query_as("select current_setting('shared_buffers')").fetch_one(pool).await?;
+    let (shared_buffers,): (String,) =
+        sqlx::query_as("select current_setting('shared_buffers')").fetch_one(pool).await?;
     let (work_mem,): (String,) = sqlx::query_as("select current_setting('work_mem')").fetch_one(pool).await?;
     let (deals, live, accounts, totals, deal_size): (i64, i64, i64, i64, String) = sqlx::query_as(
         "select (select count(*) from deals), (select count(*) from deals where deleted_at is null),
@@ -358,7 +354,6 @@ async fn print_environment(pool: &PgPool, load: &str) -> Result<(), BoxError> {
 
 // ------------------------------------------------------------------ database and users
 
-
 struct Users {
     /// All eight deal owners: the seven reps, then the manager.
     owners: Vec<Uuid>,
@@ -373,11 +368,8 @@ const MANAGER_NAME: &str = "한지민";
 const OWNER_WEIGHTS: [u32; 8] = [16, 15, 14, 13, 12, 12, 10, 8];
 
 async fn ensure_users(pool: &PgPool) -> Result<Users, BoxError> {
-    let mut people: Vec<(String, &str, &str)> = REP_NAMES
-        .iter()
-        .enumerate()
-        .map(|(i, name)| (format!("bench.owner{}", i + 1), *name, "sales-rep"))
-        .collect();
+    let mut people: Vec<(String, &str, &str)> =
+        REP_NAMES.iter().enumerate().map(|(i, name)| (format!("bench.owner{}", i + 1), *name, "sales-rep")).collect();
     people.push(("bench.manager".into(), MANAGER_NAME, "sales-manager"));
     let mut owners = Vec::new();
     for (username, name, role) in &people {
@@ -390,7 +382,8 @@ async fn ensure_users(pool: &PgPool) -> Result<Users, BoxError> {
         .bind(vec![role.to_string()])
         .execute(pool)
         .await?;
-        let (id,): (Uuid,) = sqlx::query_as("select id from users where username = $1").bind(username).fetch_one(pool).await?;
+        let (id,): (Uuid,) =
+            sqlx::query_as("select id from users where username = $1").bind(username).fetch_one(pool).await?;
         owners.push(id);
     }
     let manager = owners[owners.len() - 1];
@@ -583,7 +576,11 @@ async fn ensure_accounts(conn: &mut PgConnection, users: &Users) -> Result<Vec<A
                 Some(BusinessNumber::from_prefix(number_prefix(i as u32)).digits().to_string()),
                 Some(INDUSTRIES[rng.gen_range(0..INDUSTRIES.len())].to_string()),
                 Some(SIZES[rng.gen_range(0..SIZES.len())].to_string()),
-                Some(format!("{city} {district} {}로 {}", ["중앙", "산업", "테헤란", "세종대"][rng.gen_range(0..4)], rng.gen_range(1..400))),
+                Some(format!(
+                    "{city} {district} {}로 {}",
+                    ["중앙", "산업", "테헤란", "세종대"][rng.gen_range(0..4)],
+                    rng.gen_range(1..400)
+                )),
                 Some(format!("02-{:04}-{:04}", rng.gen_range(200..10_000), rng.gen_range(0..10_000))),
                 Some(owner.clone()),
                 Some(owner.clone()),
@@ -608,7 +605,6 @@ fn brand_of(name: &str) -> String {
     let bare = name.replace("(주)", "").replace("(유)", "").replace("주식회사", "");
     bare.split_whitespace().next().unwrap_or(name).to_string()
 }
-
 
 /// Rows are sent to COPY in chunks of about this many bytes.
 const CHUNK: usize = 1 << 20;
@@ -642,7 +638,6 @@ async fn copy_deals(
     }
     Ok(copy.finish().await?)
 }
-
 
 // ------------------------------------------------------------------ realistic data
 
@@ -716,7 +711,8 @@ impl DealGenerator {
             rng: StdRng::seed_from_u64(seed),
             stage: WeightedIndex::new(STAGES.iter().map(|s| s.2)).expect("stage weights"),
             // A few big customers with thousands of deals, a long tail with a few dozen.
-            account: WeightedIndex::new((0..accounts).map(|i| 1.0 / ((i + 1) as f64).powf(0.7))).expect("account weights"),
+            account: WeightedIndex::new((0..accounts).map(|i| 1.0 / ((i + 1) as f64).powf(0.7)))
+                .expect("account weights"),
             owner: WeightedIndex::new(OWNER_WEIGHTS).expect("owner weights"),
             today: app::i18n::seoul_today(),
             now: Utc::now(),
@@ -818,7 +814,8 @@ impl DealGenerator {
         let deleted = self.rng.gen_bool(DELETED_SHARE);
         let creator = if self.rng.gen_bool(0.9) { owner } else { owners[self.owner.sample(&mut self.rng)] };
         let owner = owner.to_string();
-        let lost_reason = (stage == "lost").then(|| LOST_REASONS[self.rng.gen_range(0..LOST_REASONS.len())].to_string());
+        let lost_reason =
+            (stage == "lost").then(|| LOST_REASONS[self.rng.gen_range(0..LOST_REASONS.len())].to_string());
         let source = self.rng.gen_bool(0.8).then(|| SOURCES[self.rng.gen_range(0..SOURCES.len())].to_string());
         [
             Some(self.uuid().to_string()),
@@ -849,19 +846,102 @@ const INDUSTRIES: [&str; 10] =
     ["it", "manufacturing", "finance", "retail", "public", "healthcare", "education", "media", "logistics", "other"];
 const SIZES: [&str; 4] = ["small", "medium", "large", "enterprise"];
 const LEADS: &[&str] = &[
-    "한빛", "새롬", "누리", "푸른", "하늘", "바다", "미래", "대한", "동양", "서울", "부산", "한국", "세종", "태평양",
-    "삼양", "대성", "한솔", "에이스", "제일", "신성", "가온", "다온", "한결", "햇살", "은하", "나래", "라온", "미리내",
-    "아라", "마루", "으뜸", "중앙", "경기", "인천", "대구", "광주", "대전", "울산", "제주", "글로벌", "코리아", "스카이",
-    "블루", "그린", "스타", "넥스트", "스마트", "유니", "코어", "메가", "프라임", "알파", "구름", "이음",
+    "한빛",
+    "새롬",
+    "누리",
+    "푸른",
+    "하늘",
+    "바다",
+    "미래",
+    "대한",
+    "동양",
+    "서울",
+    "부산",
+    "한국",
+    "세종",
+    "태평양",
+    "삼양",
+    "대성",
+    "한솔",
+    "에이스",
+    "제일",
+    "신성",
+    "가온",
+    "다온",
+    "한결",
+    "햇살",
+    "은하",
+    "나래",
+    "라온",
+    "미리내",
+    "아라",
+    "마루",
+    "으뜸",
+    "중앙",
+    "경기",
+    "인천",
+    "대구",
+    "광주",
+    "대전",
+    "울산",
+    "제주",
+    "글로벌",
+    "코리아",
+    "스카이",
+    "블루",
+    "그린",
+    "스타",
+    "넥스트",
+    "스마트",
+    "유니",
+    "코어",
+    "메가",
+    "프라임",
+    "알파",
+    "구름",
+    "이음",
 ];
 const SYLLABLES: &[&str] = &[
     "가", "나", "대", "동", "서", "신", "성", "진", "영", "우", "현", "정", "승", "태", "일", "명", "광", "세", "화",
     "인", "유", "수", "경", "선", "민", "준", "호", "재", "상", "원", "한", "국", "보", "창", "덕",
 ];
 const CORES: &[&str] = &[
-    "산업", "전자", "건설", "상사", "물산", "유통", "식품", "기계", "정밀", "화학", "제약", "바이오", "시스템", "소프트",
-    "정보통신", "테크", "네트웍스", "솔루션", "데이터", "디지털", "인포텍", "엔지니어링", "물류", "에너지", "금속",
-    "모터스", "반도체", "통신", "헬스케어", "홀딩스", "캐피탈", "증권", "보험", "병원", "교육", "미디어",
+    "산업",
+    "전자",
+    "건설",
+    "상사",
+    "물산",
+    "유통",
+    "식품",
+    "기계",
+    "정밀",
+    "화학",
+    "제약",
+    "바이오",
+    "시스템",
+    "소프트",
+    "정보통신",
+    "테크",
+    "네트웍스",
+    "솔루션",
+    "데이터",
+    "디지털",
+    "인포텍",
+    "엔지니어링",
+    "물류",
+    "에너지",
+    "금속",
+    "모터스",
+    "반도체",
+    "통신",
+    "헬스케어",
+    "홀딩스",
+    "캐피탈",
+    "증권",
+    "보험",
+    "병원",
+    "교육",
+    "미디어",
 ];
 const CITIES: &[(&str, &str)] = &[
     ("서울특별시", "강남구"),

@@ -51,7 +51,11 @@ fn value(name: &'static str, lookup: &impl Fn(&str) -> Option<String>) -> Result
     }
 }
 
-fn number<N: std::str::FromStr>(name: &'static str, default: N, lookup: &impl Fn(&str) -> Option<String>) -> Result<N, ConfigError> {
+fn number<N: std::str::FromStr>(
+    name: &'static str,
+    default: N,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<N, ConfigError> {
     match lookup(name).filter(|v| !v.is_empty()) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid { name, reason: format!("not a number: {v}") }),

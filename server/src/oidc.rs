@@ -54,15 +54,18 @@ impl SignInError {
         match self {
             SignInError::Unreachable(detail) => {
                 tracing::warn!(%detail, "keycloak unreachable");
-                message(StatusCode::SERVICE_UNAVAILABLE, lang, T::IdpUnavailable, Some(("/auth/login", T::SignIn))).into_response()
+                message(StatusCode::SERVICE_UNAVAILABLE, lang, T::IdpUnavailable, Some(("/auth/login", T::SignIn)))
+                    .into_response()
             }
             SignInError::Refused(detail) => {
                 tracing::warn!(%detail, "sign-in refused");
-                message(StatusCode::BAD_REQUEST, lang, T::SignInFailed, Some(("/auth/login", T::SignIn))).into_response()
+                message(StatusCode::BAD_REQUEST, lang, T::SignInFailed, Some(("/auth/login", T::SignIn)))
+                    .into_response()
             }
             SignInError::Database(e) => {
                 tracing::error!(error = %e, "sign-in database error");
-                message(StatusCode::INTERNAL_SERVER_ERROR, lang, T::ErrInternal, Some(("/auth/login", T::SignIn))).into_response()
+                message(StatusCode::INTERNAL_SERVER_ERROR, lang, T::ErrInternal, Some(("/auth/login", T::SignIn)))
+                    .into_response()
             }
         }
     }
@@ -74,7 +77,8 @@ async fn metadata(state: &AppState) -> Result<ProviderMetadataWithLogout, SignIn
             return Ok(m.clone());
         }
     }
-    let issuer = IssuerUrl::new(state.config.oidc.issuer_url.clone()).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let issuer =
+        IssuerUrl::new(state.config.oidc.issuer_url.clone()).map_err(|e| SignInError::Unreachable(e.to_string()))?;
     let m = ProviderMetadataWithLogout::discover_async(issuer, &state.http)
         .await
         .map_err(|e| SignInError::Unreachable(e.to_string()))?;
@@ -172,7 +176,11 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q
     let result = finish_login(&state, q).await;
     // Session id rotation: whatever session this browser had before is ended.
     if let (Ok(_), Some(old)) = (&result, cookies::value(&headers, session::COOKIE)) {
-        if let Err(e) = sqlx::query("delete from sessions where token_hash = $1").bind(session::hash(&old)).execute(&state.pool).await {
+        if let Err(e) = sqlx::query("delete from sessions where token_hash = $1")
+            .bind(session::hash(&old))
+            .execute(&state.pool)
+            .await
+        {
             tracing::error!(error = %e, "could not end the previous session");
         }
     }
@@ -227,20 +235,17 @@ async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<SignedIn, Si
                 Ok(())
             }
         });
-    let claims = id_token
-        .claims(&verifier, &Nonce::new(nonce))
-        .map_err(|e| SignInError::Refused(format!("id token: {e}")))?;
+    let claims =
+        id_token.claims(&verifier, &Nonce::new(nonce)).map_err(|e| SignInError::Refused(format!("id token: {e}")))?;
 
     let subject = claims.subject().to_string();
-    let username = claims
-        .preferred_username()
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| subject.clone());
+    let username = claims.preferred_username().map(|u| u.to_string()).unwrap_or_else(|| subject.clone());
     // Korean order: family name first.
-    let display_name = match (claims.family_name().and_then(|n| n.get(None)), claims.given_name().and_then(|n| n.get(None))) {
-        (Some(f), Some(g)) => format!("{}{}", f.as_str(), g.as_str()),
-        _ => claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()).unwrap_or_else(|| username.clone()),
-    };
+    let display_name =
+        match (claims.family_name().and_then(|n| n.get(None)), claims.given_name().and_then(|n| n.get(None))) {
+            (Some(f), Some(g)) => format!("{}{}", f.as_str(), g.as_str()),
+            _ => claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()).unwrap_or_else(|| username.clone()),
+        };
     let email = claims.email().map(|e| e.to_string());
     let id_token = SecretString::from(id_token.to_string());
     // The token is verified above; its extra claims (roles, sid) are read from the same payload.
@@ -327,11 +332,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
     let mut id_token: Option<SecretString> = None;
     if let Some(token) = cookies::value(&headers, session::COOKIE) {
         let ended = "delete from sessions where token_hash = $1 returning id_token, user_id";
-        match sqlx::query_as::<_, (String, Uuid)>(ended)
-            .bind(session::hash(&token))
-            .fetch_optional(&state.pool)
-            .await
-        {
+        match sqlx::query_as::<_, (String, Uuid)>(ended).bind(session::hash(&token)).fetch_optional(&state.pool).await {
             Ok(Some((hint, user_id))) => {
                 tracing::Span::current().record("user_id", tracing::field::display(user_id));
                 id_token = Some(SecretString::from(hint));
@@ -374,7 +375,11 @@ pub struct LangQuery {
 /// Switches the interface language (a cookie, a year long) and goes back.
 /// Records the language chosen, not the path segment as sent.
 #[tracing::instrument(name = "set_language", skip_all, fields(lang = tracing::field::Empty))]
-pub async fn set_language(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
+pub async fn set_language(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let lang = Lang::from_code(&code).unwrap_or_default();
     tracing::Span::current().record("lang", lang.code());
     let back = safe_return_to(q.to.as_deref());
@@ -408,7 +413,10 @@ pub struct BackchannelForm {
 /// Keycloak tells us a user's Keycloak session ended (signed out elsewhere,
 /// ended by an admin): end the matching SalesOps sessions.
 #[tracing::instrument(name = "backchannel_logout", skip_all, fields(sessions_ended = tracing::field::Empty))]
-pub async fn backchannel_logout(State(state): State<AppState>, axum::Form(form): axum::Form<BackchannelForm>) -> Response {
+pub async fn backchannel_logout(
+    State(state): State<AppState>,
+    axum::Form(form): axum::Form<BackchannelForm>,
+) -> Response {
     match end_sessions_for(&state, form.logout_token.expose()).await {
         Ok(ended) => {
             tracing::Span::current().record("sessions_ended", ended);
@@ -436,11 +444,7 @@ async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInEr
         .json()
         .await
         .map_err(|e| SignInError::Unreachable(e.to_string()))?;
-    let jwk = header
-        .kid
-        .as_deref()
-        .and_then(|kid| jwks.find(kid))
-        .ok_or_else(|| refused("unknown signing key"))?;
+    let jwk = header.kid.as_deref().and_then(|kid| jwks.find(kid)).ok_or_else(|| refused("unknown signing key"))?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| refused(&e.to_string()))?;
     // Keycloak signs with RS256; the token's own header does not choose the algorithm.
     if header.alg != jsonwebtoken::Algorithm::RS256 {
@@ -454,7 +458,8 @@ async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInEr
     validation.leeway = CLOCK_SKEW.num_seconds().unsigned_abs();
     let claims = decode::<LogoutClaims>(token, &key, &validation).map_err(|e| refused(&e.to_string()))?.claims;
     let now = chrono::Utc::now().timestamp();
-    let fresh = claims.iat.is_some_and(|iat| iat <= now + CLOCK_SKEW.num_seconds() && now - iat <= LOGIN_TTL_SECS as i64);
+    let fresh =
+        claims.iat.is_some_and(|iat| iat <= now + CLOCK_SKEW.num_seconds() && now - iat <= LOGIN_TTL_SECS as i64);
     if !fresh || claims.jti.as_deref().is_none_or(str::is_empty) {
         return Err(refused("logout token without a recent iat or a jti"));
     }
@@ -462,7 +467,9 @@ async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInEr
         return Err(refused("not a logout token"));
     }
     let result = match (claims.sid, claims.sub) {
-        (Some(sid), _) => sqlx::query("delete from sessions where keycloak_sid = $1").bind(sid).execute(&state.pool).await?,
+        (Some(sid), _) => {
+            sqlx::query("delete from sessions where keycloak_sid = $1").bind(sid).execute(&state.pool).await?
+        }
         (None, Some(sub)) => {
             sqlx::query("delete from sessions where user_id = (select id from users where subject = $1)")
                 .bind(sub)

@@ -32,7 +32,9 @@ fn page(lang: Lang, title: &str, body: &str) -> String {
 /// A headline, a message and an optional way onward.
 pub fn message(status: StatusCode, lang: Lang, text: T, link: Option<(&str, T)>) -> impl IntoResponse {
     let link = link
-        .map(|(href, label)| format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", escape(href), escape(label.text(lang))))
+        .map(|(href, label)| {
+            format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", escape(href), escape(label.text(lang)))
+        })
         .unwrap_or_default();
     let body = format!("<h1>SalesOps</h1><p class=\"message\" role=\"alert\">{}</p>{link}", escape(text.text(lang)));
     (status, Html(page(lang, text.text(lang), &body)))

@@ -49,7 +49,12 @@ pub fn removal_cookie(config: &Config) -> String {
 /// Creates a session for `user_id` and returns the cookie token. The token
 /// is a plain `String` because tests make sessions with it; callers that
 /// keep it in a struct wrap it in `SecretString`.
-pub async fn create(state: &AppState, user_id: Uuid, id_token: &str, keycloak_sid: Option<&str>) -> Result<String, sqlx::Error> {
+pub async fn create(
+    state: &AppState,
+    user_id: Uuid,
+    id_token: &str,
+    keycloak_sid: Option<&str>,
+) -> Result<String, sqlx::Error> {
     let token = new_token();
     sqlx::query(
         "insert into sessions (token_hash, user_id, id_token, keycloak_sid, expires_at)

@@ -27,12 +27,8 @@ pub const INDUSTRIES: &[(&str, T)] = &[
     ("other", T::IndustryOther),
 ];
 
-pub const COMPANY_SIZES: &[(&str, T)] = &[
-    ("small", T::SizeSmall),
-    ("medium", T::SizeMedium),
-    ("large", T::SizeLarge),
-    ("enterprise", T::SizeEnterprise),
-];
+pub const COMPANY_SIZES: &[(&str, T)] =
+    &[("small", T::SizeSmall), ("medium", T::SizeMedium), ("large", T::SizeLarge), ("enterprise", T::SizeEnterprise)];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
@@ -148,4 +144,3 @@ impl AccountForm {
         }
     }
 }
-

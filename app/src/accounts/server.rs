@@ -191,7 +191,8 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         let two_chars = search.chars().count() == 2;
         // For two characters the trigram index matches every row: the match is
         // written so only the bigram index can serve it (ILIKE then rechecks).
-        let (account_name, contact_name) = if two_chars { ("(a.name || '')", "(c.name || '')") } else { ("a.name", "c.name") };
+        let (account_name, contact_name) =
+            if two_chars { ("(a.name || '')", "(c.name || '')") } else { ("a.name", "c.name") };
         qb.push("with hits as ((select a.id, ").push(key).push(" as k from accounts a where ");
         qb.push(account_name).push(" ilike ").push_bind(pattern.clone()).push(" ");
         if two_chars {
@@ -207,17 +208,17 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
             push_filters(&mut qb);
             qb.push(&order).push(")");
         }
-        qb.push(" union (select a.id, ").push(key).push(" as k from contacts c join accounts a on a.id = c.account_id ");
+        qb.push(" union (select a.id, ")
+            .push(key)
+            .push(" as k from contacts c join accounts a on a.id = c.account_id ");
         qb.push("where c.deleted_at is null and ").push(contact_name).push(" ilike ").push_bind(pattern).push(" ");
         if two_chars {
             qb.push("and name_bigrams(c.name) @> name_bigrams(").push_bind(search.to_string()).push(") ");
         }
         qb.push("and ");
         push_filters(&mut qb);
-        qb.push(&order).push(format!(
-            ")), page as (select id, k from hits order by k {dir}, id {dir} limit {}) ",
-            PAGE_SIZE + 1
-        ));
+        qb.push(&order)
+            .push(format!(")), page as (select id, k from hits order by k {dir}, id {dir} limit {}) ", PAGE_SIZE + 1));
     }
     qb.push(
         "select a.id, a.name, a.business_number, a.industry, o.display_name as owner_name, a.updated_at, a.created_at,

@@ -184,7 +184,12 @@ fn AccountTable(page: Page<AccountRow>, q: AccountQuery) -> impl IntoView {
 
 /// The account's fields, filled from `values`, with errors beside them.
 #[component]
-fn AccountFields(values: AccountForm, errors: Vec<crate::error::FieldError>, owners: Vec<UserRef>, can_reassign: bool) -> impl IntoView {
+fn AccountFields(
+    values: AccountForm,
+    errors: Vec<crate::error::FieldError>,
+    owners: Vec<UserRef>,
+    can_reassign: bool,
+) -> impl IntoView {
     let lang = crate::ui::lang();
     let e = |f: &str| field_error(&errors, f);
     let owner_field = can_reassign.then(|| {
@@ -214,7 +219,6 @@ fn AccountFields(values: AccountForm, errors: Vec<crate::error::FieldError>, own
         </div>
     }
 }
-
 
 #[component]
 pub fn AccountNewPage() -> impl IntoView {
@@ -295,7 +299,13 @@ pub fn AccountEditPage() -> impl IntoView {
 
 /// The edit form, an island like `NewAccountForm`.
 #[island]
-fn EditAccountForm(id: String, record_version: i32, initial: AccountForm, owners: Vec<UserRef>, can_reassign: bool) -> impl IntoView {
+fn EditAccountForm(
+    id: String,
+    record_version: i32,
+    initial: AccountForm,
+    owners: Vec<UserRef>,
+    can_reassign: bool,
+) -> impl IntoView {
     let action = ServerAction::<UpdateAccount>::new();
     let back = format!("/accounts/{id}");
     let reload = format!("/accounts/{id}/edit");
@@ -324,7 +334,10 @@ pub fn AccountSummary(account: Account, can: Permissions) -> impl IntoView {
         v.as_deref().and_then(|c| label_of(list, c)).map(|t| t.text(lang).to_string()).unwrap_or_default()
     };
     let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
-    let website = a.website.clone().map(|w| view! { <a href=w.clone() rel="external noopener noreferrer" target="_blank">{w.clone()}</a> });
+    let website = a
+        .website
+        .clone()
+        .map(|w| view! { <a href=w.clone() rel="external noopener noreferrer" target="_blank">{w.clone()}</a> });
     view! {
         <div class="page-head">
             <h1 data-testid="account-name">{a.name.clone()}</h1>

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::i18n::T;
 
-pub const KINDS: &[(&str, T)] = &[("note", T::KindNote), ("call", T::KindCall), ("meeting", T::KindMeeting), ("task", T::KindTask)];
+pub const KINDS: &[(&str, T)] =
+    &[("note", T::KindNote), ("call", T::KindCall), ("meeting", T::KindMeeting), ("task", T::KindTask)];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {

@@ -66,10 +66,12 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
     // The owner decides who may add to the timeline; the row is locked so it cannot vanish meanwhile.
     let (account_id, deal_id, owner) = match target {
         Entity::Account => {
-            let owner =
-                sqlx::query_scalar!("select owner_id from accounts where id = $1 and deleted_at is null for share", target_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let owner = sqlx::query_scalar!(
+                "select owner_id from accounts where id = $1 and deleted_at is null for share",
+                target_id
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
             (Some(target_id), None, owner.ok_or(AppError::NotFound)?)
         }
         Entity::Deal => {
@@ -134,9 +136,10 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
     }
     let mut tx = pool.begin().await?;
     // `to_jsonb` of an existing row is never null (the macro cannot know).
-    let before = sqlx::query_scalar!(r#"select to_jsonb(a) as "before!" from activities a where id = $1 for update"#, id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let before =
+        sqlx::query_scalar!(r#"select to_jsonb(a) as "before!" from activities a where id = $1 for update"#, id)
+            .fetch_one(&mut *tx)
+            .await?;
     let after = sqlx::query_scalar!(
         r#"update activities set done = $2 where id = $1 returning to_jsonb(activities.*) as "after!""#,
         id,

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 
 use super::api::{AddActivity, SetActivityDone};
 use super::{Activity, KINDS};
-use crate::record::{label_of, Entity};
 use crate::i18n::{format_date, format_datetime, T};
+use crate::record::{label_of, Entity};
 use crate::ui::{field_error, ErrorBox};
 
 /// The timeline and its forms, hydrated on its own (an island): a refused note

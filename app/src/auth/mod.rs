@@ -5,4 +5,3 @@ pub mod api;
 pub mod server;
 
 pub use kit::auth::{CurrentUser, Role, UserRef};
-

@@ -29,10 +29,16 @@ impl ContactForm {
         let department = errors.optional("department", domain::clean_text(&self.department, 100, false));
         let email = errors.optional("email", domain::parse_email(&self.email));
         let phone = errors.optional("phone", domain::parse_phone(&self.phone));
-        let account_id = errors.check("account_id", Uuid::parse_str(self.account_id.trim()).map_err(|_| T::AccountNotFound));
-        let valid = name
-            .zip(account_id)
-            .map(|(name, account_id)| ValidContact { account_id, name, title, department, email, phone });
+        let account_id =
+            errors.check("account_id", Uuid::parse_str(self.account_id.trim()).map_err(|_| T::AccountNotFound));
+        let valid = name.zip(account_id).map(|(name, account_id)| ValidContact {
+            account_id,
+            name,
+            title,
+            department,
+            email,
+            phone,
+        });
         errors.finish(valid, self.to_pairs())
     }
 }
@@ -181,7 +187,13 @@ pub async fn create(pool: &PgPool, user: &CurrentUser, form: &ContactForm) -> Re
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
-pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, form: &ContactForm) -> Result<(), AppError> {
+pub async fn update(
+    pool: &PgPool,
+    user: &CurrentUser,
+    id: Uuid,
+    version: i32,
+    form: &ContactForm,
+) -> Result<(), AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }

@@ -118,7 +118,6 @@ fn ContactFields(values: ContactForm, errors: Vec<FieldError>) -> impl IntoView 
     }
 }
 
-
 #[component]
 pub fn ContactNewPage() -> impl IntoView {
     let lang = crate::ui::lang();

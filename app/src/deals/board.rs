@@ -32,7 +32,11 @@ pub fn PipelinePage() -> impl IntoView {
     let location = use_location();
     let back = move || {
         let search = location.search.get();
-        if search.is_empty() { "/pipeline".to_string() } else { format!("/pipeline?{search}") }
+        if search.is_empty() {
+            "/pipeline".to_string()
+        } else {
+            format!("/pipeline?{search}")
+        }
     };
     view! {
         <div class="page-head">
@@ -80,8 +84,20 @@ fn move_card(columns: &mut [BoardColumn], id: Uuid, to_stage: &str) -> Option<(D
     let old_probability = card.probability;
     let new_probability = columns[to_idx].stage.default_probability;
     let amount = card.amount.unwrap_or_default();
-    adjust(&mut columns[from_idx], &card.currency, -1, -amount, -(amount * Decimal::from(old_probability) / Decimal::from(100)));
-    adjust(&mut columns[to_idx], &card.currency, 1, amount, amount * Decimal::from(new_probability) / Decimal::from(100));
+    adjust(
+        &mut columns[from_idx],
+        &card.currency,
+        -1,
+        -amount,
+        -(amount * Decimal::from(old_probability) / Decimal::from(100)),
+    );
+    adjust(
+        &mut columns[to_idx],
+        &card.currency,
+        1,
+        amount,
+        amount * Decimal::from(new_probability) / Decimal::from(100),
+    );
     card.probability = new_probability;
     let version = card.version;
     columns[to_idx].cards.insert(0, card.clone());

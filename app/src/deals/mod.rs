@@ -182,7 +182,6 @@ impl DealForm {
     }
 }
 
-
 /// Board filters, as the filter form submits them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct BoardQuery {
@@ -257,7 +256,8 @@ mod tests {
 
     #[test]
     fn stage_rules() {
-        let (open, won, lost) = (stage("proposal", false, false), stage("won", true, false), stage("lost", false, true));
+        let (open, won, lost) =
+            (stage("proposal", false, false), stage("won", true, false), stage("lost", false, true));
         let bare = StageFacts { amount: None, close_date: None, lost_reason: None };
         let complete = StageFacts {
             amount: Some(Decimal::from(1000)),

@@ -51,16 +51,23 @@ impl DealForm {
     pub fn validate(&self, stages: &[StageInfo]) -> Result<ValidDeal, AppError> {
         let mut errors = FieldErrors::new();
         let name = errors.optional("name", domain::clean_text(&self.name, 200, true));
-        let stage = errors.check("stage_id", stages.iter().find(|s| s.id == self.stage_id.trim()).cloned().ok_or(T::InvalidStage));
+        let stage = errors
+            .check("stage_id", stages.iter().find(|s| s.id == self.stage_id.trim()).cloned().ok_or(T::InvalidStage));
         let currency = errors.check("currency", Currency::parse(&self.currency));
         let amount = currency.and_then(|c| errors.optional("amount", domain::parse_amount(&self.amount, c)));
         let probability = errors.optional("probability", domain::parse_probability(&self.probability));
         let expected_close_date = errors.optional(
             "expected_close_date",
-            domain::parse_date(&self.expected_close_date)
-                .and_then(|d| if d.is_some_and(|d| !date_in_range(d)) { Err(T::DateOutOfRange) } else { Ok(d) }),
+            domain::parse_date(&self.expected_close_date).and_then(|d| {
+                if d.is_some_and(|d| !date_in_range(d)) {
+                    Err(T::DateOutOfRange)
+                } else {
+                    Ok(d)
+                }
+            }),
         );
-        let account_id = errors.check("account_id", Uuid::parse_str(self.account_id.trim()).map_err(|_| T::AccountNotFound));
+        let account_id =
+            errors.check("account_id", Uuid::parse_str(self.account_id.trim()).map_err(|_| T::AccountNotFound));
         let owner_id = errors.optional("owner_id", domain::parse_optional_id(&self.owner_id));
         let source = errors.optional("source", domain::clean_text(&self.source, 100, false));
         let lost_reason = errors.optional("lost_reason", domain::clean_text(&self.lost_reason, 500, false));
@@ -272,7 +279,13 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
     })
 }
 
-async fn record_stage(conn: &mut PgConnection, deal_id: Uuid, from: Option<&str>, to: &str, actor: Uuid) -> Result<(), AppError> {
+async fn record_stage(
+    conn: &mut PgConnection,
+    deal_id: Uuid,
+    from: Option<&str>,
+    to: &str,
+    actor: Uuid,
+) -> Result<(), AppError> {
     sqlx::query!(
         "insert into deal_stage_history (deal_id, from_stage, to_stage, changed_by) values ($1, $2, $3, $4)",
         deal_id,
@@ -348,7 +361,13 @@ async fn lock_deal(conn: &mut PgConnection, user: &CurrentUser, id: Uuid) -> Res
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
-pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, form: &DealForm) -> Result<(), AppError> {
+pub async fn update(
+    pool: &PgPool,
+    user: &CurrentUser,
+    id: Uuid,
+    version: i32,
+    form: &DealForm,
+) -> Result<(), AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
@@ -359,7 +378,8 @@ pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, f
         let current = lock_deal(&mut tx, user, id).await?;
         check_version(&mut tx, Entity::Deal, id, current.locked.version, version).await?;
         let from = all_stages.iter().find(|s| s.id == current.stage_id);
-        let facts = StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
+        let facts =
+            StageFacts { amount: v.amount, close_date: v.expected_close_date, lost_reason: v.lost_reason.clone() };
         check_stage(from, &v.stage, &facts, user.is_manager()).map_err(|m| AppError::field(rule_field(m), m))?;
         let owner = owner_for(&mut tx, user, v.owner_id, Some(current.locked.owner)).await?;
         let stage_changed = current.stage_id != v.stage.id;
@@ -398,13 +418,20 @@ pub async fn update(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, f
 
 /// The board's move: same rules, one history row, the new stage's default probability.
 #[tracing::instrument(skip_all, fields(user_id = %user.id, record_id = %id))]
-pub async fn move_stage(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i32, stage_id: &str) -> Result<(), AppError> {
+pub async fn move_stage(
+    pool: &PgPool,
+    user: &CurrentUser,
+    id: Uuid,
+    version: i32,
+    stage_id: &str,
+) -> Result<(), AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
     let mut tx = pool.begin().await?;
     let all_stages = stages(&mut *tx).await?;
-    let to = all_stages.iter().find(|s| s.id == stage_id).ok_or_else(|| AppError::field("stage_id", T::InvalidStage))?;
+    let to =
+        all_stages.iter().find(|s| s.id == stage_id).ok_or_else(|| AppError::field("stage_id", T::InvalidStage))?;
     let current = lock_deal(&mut tx, user, id).await?;
     check_version(&mut tx, Entity::Deal, id, current.locked.version, version).await?;
     if current.stage_id == to.id {
@@ -425,7 +452,8 @@ pub async fn move_stage(pool: &PgPool, user: &CurrentUser, id: Uuid, version: i3
     .fetch_one(&mut *tx)
     .await?;
     record_stage(&mut tx, id, Some(&current.stage_id), &to.id, user.id).await?;
-    audit(&mut tx, Entity::Deal, id, AuditAction::StageChange, user.id, Some(current.locked.before), Some(after)).await?;
+    audit(&mut tx, Entity::Deal, id, AuditAction::StageChange, user.id, Some(current.locked.before), Some(after))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -488,7 +516,11 @@ pub async fn board(pool: &PgPool, user: &CurrentUser, query: &BoardQuery) -> Res
         }
         if let Some((from, to)) = months {
             let end = to.checked_add_months(Months::new(1)).unwrap_or(to);
-            q.push("and d.expected_close_date >= ").push_bind(from).push(" and d.expected_close_date < ").push_bind(end).push(" ");
+            q.push("and d.expected_close_date >= ")
+                .push_bind(from)
+                .push(" and d.expected_close_date < ")
+                .push_bind(end)
+                .push(" ");
         }
         q.push("order by d.expected_close_date nulls last, d.id limit ").push_bind(CARDS_PER_COLUMN);
         #[derive(sqlx::FromRow)]
@@ -507,7 +539,12 @@ pub async fn board(pool: &PgPool, user: &CurrentUser, query: &BoardQuery) -> Res
         let stage_totals: Vec<CurrencyTotal> = totals
             .iter()
             .filter(|t| t.0 == stage.id)
-            .map(|t| CurrencyTotal { currency: t.1.clone(), count: t.2, sum: t.3.normalize(), weighted: t.4.round_dp(2).normalize() })
+            .map(|t| CurrencyTotal {
+                currency: t.1.clone(),
+                count: t.2,
+                sum: t.3.normalize(),
+                weighted: t.4.round_dp(2).normalize(),
+            })
             .collect();
         columns.push(BoardColumn {
             count: stage_totals.iter().map(|t| t.count).sum(),

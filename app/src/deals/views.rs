@@ -135,10 +135,17 @@ pub fn DealTable(rows: Vec<DealRow>, stages: Vec<StageInfo>) -> impl IntoView {
 }
 
 #[component]
-fn DealFields(values: DealForm, errors: Vec<FieldError>, stages: Vec<StageInfo>, owners: Vec<crate::auth::UserRef>, can_reassign: bool) -> impl IntoView {
+fn DealFields(
+    values: DealForm,
+    errors: Vec<FieldError>,
+    stages: Vec<StageInfo>,
+    owners: Vec<crate::auth::UserRef>,
+    can_reassign: bool,
+) -> impl IntoView {
     let lang = crate::ui::lang();
     let e = |f: &str| field_error(&errors, f);
-    let stage_options = stages.iter().map(|s| (s.id.clone(), format!("{} ({}%)", s.name(lang), s.default_probability))).collect();
+    let stage_options =
+        stages.iter().map(|s| (s.id.clone(), format!("{} ({}%)", s.name(lang), s.default_probability))).collect();
     let currency = if values.currency.is_empty() { "KRW".to_string() } else { values.currency.clone() };
     view! {
         <input type="hidden" name="form[account_id]" value=values.account_id.clone() />
@@ -167,7 +174,6 @@ fn DealFields(values: DealForm, errors: Vec<FieldError>, stages: Vec<StageInfo>,
         <Field label=T::LostReason name="lost_reason" value=values.lost_reason.clone() max_len=500 error=e("lost_reason") />
     }
 }
-
 
 #[component]
 pub fn DealNewPage() -> impl IntoView {
@@ -249,7 +255,13 @@ pub fn DealEditPage() -> impl IntoView {
 
 /// The new-deal form, hydrated on its own (an island).
 #[island]
-fn NewDealForm(initial: DealForm, stages: Vec<StageInfo>, owners: Vec<crate::auth::UserRef>, can_reassign: bool, back: String) -> impl IntoView {
+fn NewDealForm(
+    initial: DealForm,
+    stages: Vec<StageInfo>,
+    owners: Vec<crate::auth::UserRef>,
+    can_reassign: bool,
+    back: String,
+) -> impl IntoView {
     let action = ServerAction::<CreateDeal>::new();
     view! {
         <ActionForm action=action attr:class="record-form" attr:data-testid="deal-form">
@@ -296,20 +308,29 @@ fn EditDealForm(
 /// The deal's own part of its page: name, actions, fields and stage history
 /// (the page around it adds the timeline and the change history).
 #[component]
-pub fn DealSummary(deal: Deal, stages: Vec<StageInfo>, stage_history: Vec<StageSpan>, can: Permissions) -> impl IntoView {
+pub fn DealSummary(
+    deal: Deal,
+    stages: Vec<StageInfo>,
+    stage_history: Vec<StageSpan>,
+    can: Permissions,
+) -> impl IntoView {
     let lang = crate::ui::lang();
     let row = |k: T, v: String| view! { <dt>{k.text(lang)}</dt> <dd>{v}</dd> };
-    let spans = stage_history.into_iter().rev().map(|s| {
-        view! {
-            <tr>
-                <td>{stage_name(&stages, &s.to_stage, lang)}</td>
-                <td>{s.from_stage.as_deref().map(|f| stage_name(&stages, f, lang)).unwrap_or_default()}</td>
-                <td>{format_datetime(s.changed_at, lang)}</td>
-                <td>{s.changed_by}</td>
-                <td class="num">{format!("{} {}", s.days, T::Days.text(lang))}</td>
-            </tr>
-        }
-    }).collect_view();
+    let spans = stage_history
+        .into_iter()
+        .rev()
+        .map(|s| {
+            view! {
+                <tr>
+                    <td>{stage_name(&stages, &s.to_stage, lang)}</td>
+                    <td>{s.from_stage.as_deref().map(|f| stage_name(&stages, f, lang)).unwrap_or_default()}</td>
+                    <td>{format_datetime(s.changed_at, lang)}</td>
+                    <td>{s.changed_by}</td>
+                    <td class="num">{format!("{} {}", s.days, T::Days.text(lang))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
     view! {
         <div class="page-head">
             <h1 data-testid="deal-name">{deal.name.clone()}</h1>

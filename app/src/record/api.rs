@@ -1,9 +1,9 @@
 //! Delete and restore for every record kind: public HTTP endpoints that check
 //! the session and role first; the SQL checks ownership again.
 
-use leptos::prelude::*;
 use super::{Entity, RecordRef};
 use crate::error::AppError;
+use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "records/delete")]
 pub async fn delete_record(kind: Entity, id: String, version: String) -> Result<(), AppError> {

@@ -57,7 +57,12 @@ pub async fn history(pool: &PgPool, entity: Entity, entity_id: Uuid) -> Result<V
                 tracing::error!(action = %r.action, "unknown audit action in audit_log");
                 return None;
             };
-            Some(HistoryEntry { changes: diff(r.before.as_ref(), r.after.as_ref()), action, at: r.at, actor: r.display_name })
+            Some(HistoryEntry {
+                changes: diff(r.before.as_ref(), r.after.as_ref()),
+                action,
+                at: r.at,
+                actor: r.display_name,
+            })
         })
         .collect())
 }
@@ -154,7 +159,13 @@ pub async fn lock(
 }
 
 /// Refuses a save based on a stale version, saying who changed the record and when.
-pub async fn check_version(conn: &mut PgConnection, entity: Entity, id: Uuid, current: i32, based_on: i32) -> Result<(), AppError> {
+pub async fn check_version(
+    conn: &mut PgConnection,
+    entity: Entity,
+    id: Uuid,
+    current: i32,
+    based_on: i32,
+) -> Result<(), AppError> {
     if current == based_on {
         return Ok(());
     }
@@ -191,7 +202,13 @@ pub async fn check_version(conn: &mut PgConnection, entity: Entity, id: Uuid, cu
 }
 
 /// Marks a locked record deleted (or live again) and returns its new row.
-async fn set_deleted(conn: &mut PgConnection, user: &CurrentUser, entity: Entity, id: Uuid, deleted: bool) -> Result<Value, AppError> {
+async fn set_deleted(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    entity: Entity,
+    id: Uuid,
+    deleted: bool,
+) -> Result<Value, AppError> {
     // One static query per table, so each is checked against the schema; `to_jsonb`
     // of the updated row is never null (the macro cannot know). `$2::uuid`: inside
     // the `case` Postgres would otherwise infer text when preparing without types.
@@ -234,7 +251,13 @@ async fn set_deleted(conn: &mut PgConnection, user: &CurrentUser, entity: Entity
 
 /// Soft delete: the row stays, hidden, and a manager can restore it.
 /// Returns the record as it was locked (its account, for where to go next).
-pub async fn delete(pool: &PgPool, user: &CurrentUser, entity: Entity, id: Uuid, version: i32) -> Result<Locked, AppError> {
+pub async fn delete(
+    pool: &PgPool,
+    user: &CurrentUser,
+    entity: Entity,
+    id: Uuid,
+    version: i32,
+) -> Result<Locked, AppError> {
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
@@ -310,9 +333,10 @@ pub async fn owner_for(
 /// The live account a new contact or deal is filed under, locked so it cannot
 /// be deleted meanwhile; returns its owner.
 pub async fn live_account(conn: &mut PgConnection, account_id: Uuid) -> Result<Uuid, AppError> {
-    let row = sqlx::query_scalar!("select owner_id from accounts where id = $1 and deleted_at is null for share", account_id)
-        .fetch_optional(conn)
-        .await?;
+    let row =
+        sqlx::query_scalar!("select owner_id from accounts where id = $1 and deleted_at is null for share", account_id)
+            .fetch_optional(conn)
+            .await?;
     row.ok_or_else(|| AppError::field("account_id", T::AccountNotFound))
 }
 

@@ -124,4 +124,3 @@ pub fn HistoryTable(entries: Vec<HistoryEntry>) -> impl IntoView {
     }
     .into_any()
 }
-

@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use base64::Engine;
 use uuid::Uuid;
 
+use crate::helpers::*;
 use app::error::AppError;
 use app::i18n::T;
-use crate::helpers::*;
 
 #[tokio::test]
 async fn create_keeps_korean_text_and_stores_the_business_number_as_digits() {
@@ -350,7 +350,7 @@ async fn an_update_with_the_current_version_saves_bumps_the_version_and_is_audit
 
     // The history shows what changed, newest first.
     let latest = &detail.history[0];
-    assert_eq!((latest.action.as_str(), latest.actor.as_str()), ("update", "김민준"));
+    assert_eq!((latest.action.code(), latest.actor.as_str()), ("update", "김민준"));
     let mut changed: Vec<&str> = latest.changes.iter().map(|c| c.field.as_str()).collect();
     changed.sort();
     assert_eq!(changed, ["main_phone", "name"]);

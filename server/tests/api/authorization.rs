@@ -4,9 +4,9 @@
 use axum::http::StatusCode;
 use uuid::Uuid;
 
+use crate::helpers::*;
 use app::auth::{CurrentUser, Role, UserRef};
 use app::error::AppError;
-use crate::helpers::*;
 
 /// The people of every matrix, in the order of the expectation columns.
 const WHO: [&str; 7] = ["owning rep", "other rep", "manager", "viewer", "admin", "no-role user", "anonymous"];

@@ -156,7 +156,11 @@ async fn jwks() -> Json<Value> {
     Json(json!({ "keys": [key] }))
 }
 
-async fn token(State(s): State<Arc<IdpState>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(s): State<Arc<IdpState>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     s.requests.lock().expect("requests lock").push(TokenRequest { authorization, form });
     let reply = s.reply.lock().expect("reply lock").clone();
@@ -324,7 +328,8 @@ impl App {
             "login goes to the provider's authorization endpoint"
         );
         let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
-        let field = |k: &str| query.get(k).cloned().unwrap_or_else(|| panic!("authorization URL without {k}: {location}"));
+        let field =
+            |k: &str| query.get(k).cloned().unwrap_or_else(|| panic!("authorization URL without {k}: {location}"));
         assert_eq!(field("code_challenge_method"), "S256", "PKCE with S256");
         Login { state: field("state"), nonce: field("nonce"), code_challenge: field("code_challenge"), query }
     }
@@ -340,7 +345,14 @@ impl App {
     }
 
     /// A whole sign-in; returns the callback's answer and the new session token.
-    async fn sign_in(&self, subject: &str, username: &str, roles: &[&str], sid: &str, cookie: Option<&str>) -> (Resp, String) {
+    async fn sign_in(
+        &self,
+        subject: &str,
+        username: &str,
+        roles: &[&str],
+        sid: &str,
+        cookie: Option<&str>,
+    ) -> (Resp, String) {
         let login = self.login("/accounts").await;
         let claims = self.idp.id_claims(&login.nonce, subject, username, roles, sid);
         self.idp.reply_id_token(&claims, Signer::Provider);
@@ -476,11 +488,13 @@ async fn a_valid_id_token_signs_in_and_sets_the_session_cookie() {
     assert_eq!(req.form.get("code").map(String::as_str), Some("anything"));
     assert_eq!(req.form.get("redirect_uri").map(String::as_str), Some("http://127.0.0.1:3000/auth/callback"));
     let verifier = req.form.get("code_verifier").expect("PKCE verifier sent");
-    assert_eq!(b64url(&Sha256::digest(verifier.as_bytes())), login.code_challenge, "verifier matches the S256 challenge");
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    assert_eq!(
+        b64url(&Sha256::digest(verifier.as_bytes())),
+        login.code_challenge,
+        "verifier matches the S256 challenge"
     );
+    let basic =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")));
     assert_eq!(req.authorization.as_deref(), Some(basic.as_str()), "client_secret_basic");
 
     // The user mirrors the token; one session, bound to Keycloak's sid.
@@ -866,4 +880,3 @@ async fn an_invalid_logout_token_is_refused_and_ends_nothing() {
     }
     assert_eq!(app.count("sessions").await, 2);
 }
-

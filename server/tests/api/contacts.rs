@@ -3,9 +3,9 @@
 use axum::http::StatusCode;
 use uuid::Uuid;
 
+use crate::helpers::*;
 use app::error::AppError;
 use app::i18n::T;
-use crate::helpers::*;
 
 #[tokio::test]
 async fn a_rep_adds_a_contact_to_an_account_they_own() {

@@ -13,10 +13,10 @@ use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::helpers::*;
 use app::deals::{Board, DealDetail};
 use app::error::AppError;
 use app::i18n::T;
-use crate::helpers::*;
 
 // --- small helpers
 
@@ -218,12 +218,18 @@ async fn create_takes_the_stage_default_probability_and_writes_one_history_and_o
     assert_eq!((d.version, d.updated_by.as_str()), (1, "김민준"));
     assert!(d.deleted_at.is_none() && d.last_activity_at.is_none());
     assert!(detail.can.edit && !detail.can.restore && !detail.can.reassign);
-    assert_eq!(detail.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["lead", "qualified", "proposal", "negotiation", "won", "lost"]);
+    assert_eq!(
+        detail.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["lead", "qualified", "proposal", "negotiation", "won", "lost"]
+    );
     assert_eq!(detail.stages.iter().map(|s| s.default_probability).collect::<Vec<_>>(), [10, 20, 40, 70, 100, 0]);
 
     assert_eq!(detail.stage_history.len(), 1);
     let span = &detail.stage_history[0];
-    assert_eq!((span.from_stage.as_deref(), span.to_stage.as_str(), span.changed_by.as_str()), (None, "proposal", "김민준"));
+    assert_eq!(
+        (span.from_stage.as_deref(), span.to_stage.as_str(), span.changed_by.as_str()),
+        (None, "proposal", "김민준")
+    );
     assert_eq!(app.stage_history(id).await, [(None, "proposal".to_string(), rep.id)]);
 
     let audit = app.audit(id).await;
@@ -235,20 +241,32 @@ async fn create_takes_the_stage_default_probability_and_writes_one_history_and_o
     assert_eq!((detail.history[0].action.code(), detail.history[0].actor.as_str()), ("create", "김민준"));
 
     // An explicit probability overrides the default; USD keeps its cents.
-    let usd = new_deal(&rep, account, &[("name", "백업 서비스"), ("amount", "$1,234.50"), ("currency", "usd"), ("probability", "35%")])
-        .await;
+    let usd = new_deal(
+        &rep,
+        account,
+        &[("name", "백업 서비스"), ("amount", "$1,234.50"), ("currency", "usd"), ("probability", "35%")],
+    )
+    .await;
     let res = rep.get_deal(usd).await;
     assert!(res.body.contains(r#""amount":"1234.5""#), "{}", res.body);
     let d = res.ok::<DealDetail>().deal;
     assert_eq!((d.amount, d.currency.as_str(), d.probability), (Some(dec("1234.50")), "USD", 35));
 
     // No amount and no date are fine on an open stage.
-    let bare = new_deal(&rep, account, &[("name", "초기 문의"), ("stage_id", "lead"), ("amount", ""), ("expected_close_date", "")]).await;
+    let bare = new_deal(
+        &rep,
+        account,
+        &[("name", "초기 문의"), ("stage_id", "lead"), ("amount", ""), ("expected_close_date", "")],
+    )
+    .await;
     let d = rep.deal(bare).await.deal;
     assert_eq!((d.amount, d.expected_close_date, d.probability), (None, None, 10));
 
     let list = rep.list_deals(&[]).await;
-    assert_eq!(list.page.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Azure 전환 사업", "백업 서비스", "초기 문의"]);
+    assert_eq!(
+        list.page.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["Azure 전환 사업", "백업 서비스", "초기 문의"]
+    );
     assert_eq!(list.stages.len(), 6);
     let stages: Vec<app::deals::StageInfo> = rep.post_fn("/api/deals/stages", &[]).await.ok();
     assert_eq!(stages, list.stages);
@@ -267,8 +285,14 @@ async fn stage_rules_hold_on_create_and_a_refusal_writes_nothing() {
     let accounts_before = app.fingerprint().await;
 
     let cases: Vec<(Vec<(&str, &str)>, (&str, T))> = vec![
-        (vec![("stage_id", "won"), ("amount", ""), ("expected_close_date", &close)], ("amount", T::WonNeedsAmountAndDate)),
-        (vec![("stage_id", "won"), ("amount", "5000000"), ("expected_close_date", "")], ("amount", T::WonNeedsAmountAndDate)),
+        (
+            vec![("stage_id", "won"), ("amount", ""), ("expected_close_date", &close)],
+            ("amount", T::WonNeedsAmountAndDate),
+        ),
+        (
+            vec![("stage_id", "won"), ("amount", "5000000"), ("expected_close_date", "")],
+            ("amount", T::WonNeedsAmountAndDate),
+        ),
         (vec![("stage_id", "won"), ("amount", ""), ("expected_close_date", "")], ("amount", T::WonNeedsAmountAndDate)),
         (vec![("stage_id", "lost"), ("lost_reason", "")], ("lost_reason", T::LostNeedsReason)),
         (vec![("stage_id", "lost"), ("lost_reason", "   ")], ("lost_reason", T::LostNeedsReason)),
@@ -285,7 +309,8 @@ async fn stage_rules_hold_on_create_and_a_refusal_writes_nothing() {
     assert_eq!(app.fingerprint().await, accounts_before);
 
     // Complete, they are accepted, with the closed stages' probabilities.
-    let won = new_deal(&rep, account, &[("stage_id", "won"), ("amount", "5000000"), ("expected_close_date", &close)]).await;
+    let won =
+        new_deal(&rep, account, &[("stage_id", "won"), ("amount", "5000000"), ("expected_close_date", &close)]).await;
     assert_eq!(stage_of(&app, won).await, ("won".into(), 100));
     assert_eq!(app.stage_history(won).await, [(None, "won".to_string(), rep.id)]);
     let lost = new_deal(&rep, account, &[("stage_id", "lost"), ("lost_reason", "가격 경쟁에서 밀림")]).await;
@@ -422,7 +447,8 @@ async fn stage_rules_hold_on_the_board_move() {
     move_to(&app, &rep, id, "lost").await.assert_status(StatusCode::OK);
     assert_eq!(app.deal_fingerprint().await, before, "a move to the same stage writes nothing");
 
-    let stages: Vec<(Option<String>, String)> = app.stage_history(id).await.into_iter().map(|(f, t, _)| (f, t)).collect();
+    let stages: Vec<(Option<String>, String)> =
+        app.stage_history(id).await.into_iter().map(|(f, t, _)| (f, t)).collect();
     let s = |x: &str| x.to_string();
     assert_eq!(
         stages,
@@ -446,9 +472,11 @@ async fn the_no_script_stage_selector_goes_back_to_a_same_site_page_with_its_con
     // As a browser without JavaScript posts the board's stage selector.
     let post = |version: i32, stage: &'static str, back: &'static str| {
         let (rep, board) = (&rep, board.clone());
-        let body = fields(&[("id", &id.to_string()), ("version", &version.to_string()), ("stage", stage), ("back", back)]);
+        let body =
+            fields(&[("id", &id.to_string()), ("version", &version.to_string()), ("stage", stage), ("back", back)]);
         async move {
-            rep.post_with("/api/deals/move", &body, &[("origin", ORIGIN), ("accept", "text/html"), ("referer", &board)]).await
+            rep.post_with("/api/deals/move", &body, &[("origin", ORIGIN), ("accept", "text/html"), ("referer", &board)])
+                .await
         }
     };
 
@@ -580,11 +608,14 @@ async fn board_totals_keep_currencies_apart_and_follow_every_change() {
     let a = new_deal(&rep, account, &[("name", "A"), ("amount", "12,000,000")]).await;
     let b = new_deal(&rep, account, &[("name", "B"), ("amount", "12345"), ("probability", "15")]).await;
     let c = new_deal(&rep, account, &[("name", "C"), ("amount", "1234.56"), ("currency", "USD")]).await;
-    let d = new_deal(&rep, account, &[("name", "D"), ("amount", "100"), ("currency", "USD"), ("stage_id", "negotiation")]).await;
+    let d =
+        new_deal(&rep, account, &[("name", "D"), ("amount", "100"), ("currency", "USD"), ("stage_id", "negotiation")])
+            .await;
     let e = new_deal(&manager, account, &[("name", "E"), ("amount", "")]).await;
 
     let check = |expected: Vec<((&str, &str), (i64, &str, &str))>| {
-        let expected: Totals = expected.into_iter().map(|((s, c), (n, sum, w))| (key(s, c), (n, dec(sum), dec(w)))).collect();
+        let expected: Totals =
+            expected.into_iter().map(|((s, c), (n, sum, w))| (key(s, c), (n, dec(sum), dec(w)))).collect();
         let (app, manager) = (&app, &manager);
         async move {
             let board = manager.board(&[]).await;
@@ -690,10 +721,16 @@ async fn board_filters_by_owner_currency_and_close_period() {
     let now = today().to_string();
     let later = in_months(8);
     let now_krw = new_deal(&kim, account, &[("name", "이번 달 원화"), ("expected_close_date", &now)]).await;
-    let now_usd = new_deal(&kim, account, &[("name", "이번 달 달러"), ("currency", "USD"), ("amount", "5000.25"), ("expected_close_date", &now)]).await;
+    let now_usd = new_deal(
+        &kim,
+        account,
+        &[("name", "이번 달 달러"), ("currency", "USD"), ("amount", "5000.25"), ("expected_close_date", &now)],
+    )
+    .await;
     let later_krw = new_deal(&kim, account, &[("name", "8개월 뒤"), ("expected_close_date", &later)]).await;
     let undated = new_deal(&kim, account, &[("name", "날짜 없음"), ("expected_close_date", "")]).await;
-    let lee_deal = new_deal(&lee, account, &[("name", "이서연 건"), ("amount", "3000000"), ("expected_close_date", &now)]).await;
+    let lee_deal =
+        new_deal(&lee, account, &[("name", "이서연 건"), ("amount", "3000000"), ("expected_close_date", &now)]).await;
     let all = [now_krw, now_usd, later_krw, undated, lee_deal];
 
     let sorted = |mut v: Vec<Uuid>| {
@@ -769,7 +806,9 @@ async fn board_filters_by_owner_currency_and_close_period() {
     assert_eq!(board_totals(&board), BTreeMap::from([(key("proposal", "KRW"), (1, dec("3000000"), dec("1200000")))]));
 
     // Moving a close date into this month moves the deal's totals with it.
-    edit(&app, &kim, later_krw, &[("expected_close_date", &now), ("amount", "1000000")]).await.assert_status(StatusCode::OK);
+    edit(&app, &kim, later_krw, &[("expected_close_date", &now), ("amount", "1000000")])
+        .await
+        .assert_status(StatusCode::OK);
     let board = manager.board(&[("period", "month"), ("currency", "KRW")]).await;
     assert_eq!(sorted(card_ids(&board)), ids(&[now_krw, later_krw, lee_deal]));
     assert_eq!(board_totals(&board), BTreeMap::from([(key("proposal", "KRW"), (3, dec("16000000"), dec("6400000")))]));
@@ -906,7 +945,12 @@ async fn deal_functions_follow_the_role_matrix() {
 
         let before = app.deal_fingerprint().await;
         let res = user
-            .add_activity(&[("target", "deal"), ("target_id", &live.to_string()), ("kind", "note"), ("subject", "통화 메모")])
+            .add_activity(&[
+                ("target", "deal"),
+                ("target_id", &live.to_string()),
+                ("kind", "note"),
+                ("subject", "통화 메모"),
+            ])
             .await;
         verdict(&app, &format!("{who} → add activity"), EDIT[i], &res, before, Effect::Activity).await;
 
@@ -974,7 +1018,10 @@ async fn a_rep_sees_and_changes_only_his_own_deals_and_a_manager_all() {
 
     edit(&app, &manager, theirs, &[("name", "이서연 건 (팀장 검토)")]).await.assert_status(StatusCode::OK);
     move_to(&app, &manager, theirs, "negotiation").await.assert_status(StatusCode::OK);
-    assert_eq!(app.audit(theirs).await.last().map(|a| (a.action.clone(), a.actor_id)), Some(("stage".into(), manager.id)));
+    assert_eq!(
+        app.audit(theirs).await.last().map(|a| (a.action.clone(), a.actor_id)),
+        Some(("stage".into(), manager.id))
+    );
 
     // A manager hands it to Kim, who then sees and edits it; Lee no longer does.
     edit(&app, &manager, theirs, &[("owner_id", &kim.id.to_string())]).await.assert_status(StatusCode::OK);
@@ -1020,7 +1067,9 @@ async fn delete_hides_a_deal_everywhere_and_restore_brings_it_back() {
     let res = edit(&app, &manager, id, &[("name", "삭제된 건 수정")]).await;
     res.assert_status(StatusCode::NOT_FOUND);
     manager.move_deal(id, 2, "negotiation").await.assert_status(StatusCode::NOT_FOUND);
-    let res = rep.add_activity(&[("target", "deal"), ("target_id", &id.to_string()), ("kind", "note"), ("subject", "메모")]).await;
+    let res = rep
+        .add_activity(&[("target", "deal"), ("target_id", &id.to_string()), ("kind", "note"), ("subject", "메모")])
+        .await;
     res.assert_status(StatusCode::NOT_FOUND);
     rep.restore_deal(id).await.assert_status(StatusCode::FORBIDDEN);
     assert_eq!(app.deal_fingerprint().await, before);
@@ -1101,7 +1150,10 @@ async fn invalid_input_is_refused_with_the_field_named_and_nothing_written() {
         let res = try_new_deal(&rep, account, changes).await;
         assert_eq!(res.field_errors(), vec![(field.to_string(), *message)], "create with {changes:?}");
         let submitted = res.error().submitted().cloned().unwrap_or_default();
-        assert!(submitted.contains(&(changes[0].0.to_string(), changes[0].1.to_string())), "{changes:?}: {submitted:?}");
+        assert!(
+            submitted.contains(&(changes[0].0.to_string(), changes[0].1.to_string())),
+            "{changes:?}: {submitted:?}"
+        );
     }
     // The edit form refuses the same input (its account is fixed, so those cases are skipped).
     for (changes, (field, message)) in cases.iter().filter(|(c, _)| c[0].0 != "account_id") {
@@ -1241,7 +1293,10 @@ async fn the_list_filters_and_pages() {
     assert_eq!(manager.deal_names(&[("owner", &kim.id.to_string())]).await, ["Azure 전환", "물류 시스템 이전"]);
     assert_eq!(kim.deal_names(&[("account", &sea.to_string())]).await, ["물류 시스템 이전"]);
     let row = manager.list_deals(&[("currency", "USD")]).await.page.rows.remove(0);
-    assert_eq!((row.amount, row.probability, row.owner_name.as_str(), row.account_name.as_str()), (Some(dec("5000")), 40, "김민준", "바다물류"));
+    assert_eq!(
+        (row.amount, row.probability, row.owner_name.as_str(), row.account_name.as_str()),
+        (Some(dec("5000")), 40, "김민준", "바다물류")
+    );
 
     // Paging: 50 a page, forwards and back.
     for n in 0..52 {
@@ -1275,14 +1330,26 @@ async fn a_note_on_a_deal_shows_in_its_timeline_and_stamps_its_last_activity() {
     assert!(app.row("deals", deal).await["last_activity_at"].is_null());
 
     let res = kim
-        .add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "note"), ("subject", "첫 미팅"), ("body", "요구사항 정리\n다음 주 제안")])
+        .add_activity(&[
+            ("target", "deal"),
+            ("target_id", &target),
+            ("kind", "note"),
+            ("subject", "첫 미팅"),
+            ("body", "요구사항 정리\n다음 주 제안"),
+        ])
         .await;
     res.assert_status(StatusCode::OK);
     assert_eq!(res.location(), Some(format!("/deals/{deal}?notice=activity#timeline").as_str()));
     let due = in_days(7);
-    kim.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "task"), ("subject", "견적서 보내기"), ("due_date", &due)])
-        .await
-        .assert_status(StatusCode::OK);
+    kim.add_activity(&[
+        ("target", "deal"),
+        ("target_id", &target),
+        ("kind", "task"),
+        ("subject", "견적서 보내기"),
+        ("due_date", &due),
+    ])
+    .await
+    .assert_status(StatusCode::OK);
     // A manager may add to any deal.
     manager
         .add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "call"), ("subject", "팀장 통화")])
@@ -1292,7 +1359,10 @@ async fn a_note_on_a_deal_shows_in_its_timeline_and_stamps_its_last_activity() {
     let detail = kim.deal(deal).await;
     let timeline: Vec<(&str, &str, &str)> =
         detail.activities.iter().map(|a| (a.kind.as_str(), a.subject.as_str(), a.created_by.as_str())).collect();
-    assert_eq!(timeline, [("call", "팀장 통화", "박지훈"), ("task", "견적서 보내기", "김민준"), ("note", "첫 미팅", "김민준")]);
+    assert_eq!(
+        timeline,
+        [("call", "팀장 통화", "박지훈"), ("task", "견적서 보내기", "김민준"), ("note", "첫 미팅", "김민준")]
+    );
     assert!(detail.activities.windows(2).all(|w| w[0].occurred_at >= w[1].occurred_at), "newest first");
     assert_eq!(detail.activities[2].body.as_deref(), Some("요구사항 정리\n다음 주 제안"));
     assert_eq!(detail.activities[1].due_date.map(|d| d.to_string()), Some(due));
@@ -1318,35 +1388,66 @@ async fn a_note_on_a_deal_shows_in_its_timeline_and_stamps_its_last_activity() {
 
     // Refused: another rep's deal (404), an account he does not own (403), a viewer (403), nonsense (400).
     let before = app.deal_fingerprint().await;
-    let res = lee.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "note"), ("subject", "끼어들기")]).await;
+    let res = lee
+        .add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "note"), ("subject", "끼어들기")])
+        .await;
     assert_eq!(res.error(), AppError::NotFound, "{}", res.body);
     let res = lee
-        .add_activity(&[("target", "account"), ("target_id", &account.to_string()), ("kind", "note"), ("subject", "끼어들기")])
+        .add_activity(&[
+            ("target", "account"),
+            ("target_id", &account.to_string()),
+            ("kind", "note"),
+            ("subject", "끼어들기"),
+        ])
         .await;
     assert_eq!((res.status, res.error()), (StatusCode::FORBIDDEN, AppError::Forbidden));
     assert_eq!(lee.set_activity_done(task, true).await.error(), AppError::NotFound);
     for (target_kind, target_id) in [("deal", target.as_str()), ("account", &account.to_string())] {
-        let res = viewer.add_activity(&[("target", target_kind), ("target_id", target_id), ("kind", "note"), ("subject", "보기만")]).await;
+        let res = viewer
+            .add_activity(&[("target", target_kind), ("target_id", target_id), ("kind", "note"), ("subject", "보기만")])
+            .await;
         assert_eq!((res.status, res.error()), (StatusCode::FORBIDDEN, AppError::Forbidden), "viewer on {target_kind}");
     }
     assert_eq!(viewer.set_activity_done(task, true).await.error(), AppError::Forbidden);
     assert_eq!(app.anonymous().set_activity_done(task, true).await.error(), AppError::Unauthenticated);
-    let res = kim.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "email"), ("subject", "x")]).await;
+    let res =
+        kim.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "email"), ("subject", "x")]).await;
     assert_eq!(res.field_errors(), vec![("kind".to_string(), T::InvalidChoice)]);
     let res = kim.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "note"), ("subject", " ")]).await;
     assert_eq!(res.field_errors(), vec![("subject".to_string(), T::Required)]);
-    let res = kim.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "task"), ("subject", "x"), ("due_date", "2026-13-01")]).await;
+    let res = kim
+        .add_activity(&[
+            ("target", "deal"),
+            ("target_id", &target),
+            ("kind", "task"),
+            ("subject", "x"),
+            ("due_date", "2026-13-01"),
+        ])
+        .await;
     assert_eq!(res.field_errors(), vec![("due_date".to_string(), T::InvalidDate)]);
-    let res = kim.add_activity(&[("target", "contract"), ("target_id", &target), ("kind", "note"), ("subject", "x")]).await;
+    let res =
+        kim.add_activity(&[("target", "contract"), ("target_id", &target), ("kind", "note"), ("subject", "x")]).await;
     assert_eq!((res.status, res.error()), (StatusCode::BAD_REQUEST, AppError::BadRequest));
-    let res = kim.add_activity(&[("target", "deal"), ("target_id", &Uuid::new_v4().to_string()), ("kind", "note"), ("subject", "x")]).await;
+    let res = kim
+        .add_activity(&[
+            ("target", "deal"),
+            ("target_id", &Uuid::new_v4().to_string()),
+            ("kind", "note"),
+            ("subject", "x"),
+        ])
+        .await;
     assert_eq!(res.error(), AppError::NotFound);
     assert_eq!(app.deal_fingerprint().await, before, "refused activities write nothing");
 
     // On his own account a rep may add.
-    kim.add_activity(&[("target", "account"), ("target_id", &account.to_string()), ("kind", "meeting"), ("subject", "분기 리뷰")])
-        .await
-        .assert_status(StatusCode::OK);
+    kim.add_activity(&[
+        ("target", "account"),
+        ("target_id", &account.to_string()),
+        ("kind", "meeting"),
+        ("subject", "분기 리뷰"),
+    ])
+    .await
+    .assert_status(StatusCode::OK);
     assert_eq!(kim.account(account).await.activities.first().map(|a| a.subject.clone()), Some("분기 리뷰".into()));
 }
 
@@ -1365,7 +1466,8 @@ async fn create_update_move_delete_and_restore_are_audited() {
     manager.restore_deal(id).await.assert_status(StatusCode::OK);
 
     let audit = app.audit(id).await;
-    let summary: Vec<(&str, &str, Uuid)> = audit.iter().map(|a| (a.entity.as_str(), a.action.as_str(), a.actor_id)).collect();
+    let summary: Vec<(&str, &str, Uuid)> =
+        audit.iter().map(|a| (a.entity.as_str(), a.action.as_str(), a.actor_id)).collect();
     assert_eq!(
         summary,
         [
@@ -1389,7 +1491,10 @@ async fn create_update_move_delete_and_restore_are_audited() {
     // The detail page shows the trail, newest first, with the changed fields.
     let history = manager.deal(id).await.history;
     let actions: Vec<(&str, &str)> = history.iter().map(|h| (h.action.code(), h.actor.as_str())).collect();
-    assert_eq!(actions, [("restore", "박지훈"), ("delete", "김민준"), ("stage", "김민준"), ("update", "김민준"), ("create", "김민준")]);
+    assert_eq!(
+        actions,
+        [("restore", "박지훈"), ("delete", "김민준"), ("stage", "김민준"), ("update", "김민준"), ("create", "김민준")]
+    );
     let stage_change: Vec<&str> = history[2].changes.iter().map(|c| c.field.as_str()).collect();
     assert!(stage_change.contains(&"stage_id") && stage_change.contains(&"probability"), "{stage_change:?}");
 }
@@ -1426,8 +1531,7 @@ async fn the_history_names_each_action_by_its_own_label() {
         page.assert_status(StatusCode::OK);
         let history = page.body.split(r#"data-testid="history""#).nth(1).expect("a history list");
         let history = history.split("</ol>").next().unwrap_or_default();
-        let labels: Vec<&str> =
-            history.split("<strong>").skip(1).filter_map(|s| s.split("</strong>").next()).collect();
+        let labels: Vec<&str> = history.split("<strong>").skip(1).filter_map(|s| s.split("</strong>").next()).collect();
         assert_eq!(labels, expected, "{lang}");
     }
 }

@@ -25,11 +25,11 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use app::accounts::{Account, AccountRow};
-use app::record::{HistoryEntry, Page, Permissions};
 use app::auth::Role;
 use app::contacts::{ContactDetail, ContactRow};
 use app::error::AppError;
 use app::i18n::T;
+use app::record::{HistoryEntry, Page, Permissions};
 use server::{AppState, Config};
 
 /// The public URL's origin, as the browser sends it in `Origin`.
@@ -316,12 +316,7 @@ impl Resp {
 
     /// Every `Set-Cookie` header, in order.
     pub fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_string)
-            .collect()
+        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect()
     }
 
     /// The session cookie this answer sets, if any.
@@ -526,7 +521,6 @@ pub struct AccountView {
 /// What a deal's page shows, flattened likewise.
 pub struct DealView {
     pub deal: app::deals::Deal,
-    pub stages: Vec<app::deals::StageInfo>,
     pub stage_history: Vec<app::deals::StageSpan>,
     pub history: Vec<HistoryEntry>,
     pub can: Permissions,
@@ -609,7 +603,6 @@ impl Client<'_> {
         let d = page.detail;
         DealView {
             deal: d.deal,
-            stages: d.stages,
             stage_history: d.stage_history,
             history: d.history,
             can: d.can,
