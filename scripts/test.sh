@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Command two: run every test against a throwaway stack that never collides with dev.
-#   scripts/test.sh                     Rust tests, then build + browser tests
-#   scripts/test.sh --only-rust [ARGS]  only `cargo test --workspace ARGS`
+#   scripts/test.sh                     fmt, sqlx cache and clippy checks, Rust tests,
+#                                       then build + browser tests
+#   scripts/test.sh --only-rust [ARGS]  only `cargo test -p kit -p app -p server ARGS`
 #                                       (e.g. --only-rust -p server import -- --nocapture)
 #   scripts/test.sh --only-e2e [ARGS]   only build + `playwright test ARGS`
 #                                       (e.g. --only-e2e tests/login.spec.ts --headed)
@@ -91,6 +92,17 @@ sqlx_check() {
   return "$rc"
 }
 
+# Hygiene the whole run enforces: formatting, and clippy with warnings as errors
+# for both builds of `app` (the server build with the tests' features, so it
+# shares their compiled dependencies; the browser build for wasm32).
+fmt_check() { cargo fmt --all --check 2>&1 | tee "$LOG_DIR/fmt.log"; }
+clippy_server() {
+  cargo clippy -p kit -p app -p server --tests --benches -- -D warnings 2>&1 | tee "$LOG_DIR/clippy-server.log"
+}
+clippy_wasm() {
+  cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings 2>&1 | tee "$LOG_DIR/clippy-wasm.log"
+}
+
 e2e_db_url() { echo "${TEST_DATABASE_URL%/*}/salesops_e2e"; }
 
 start_server() {
@@ -123,8 +135,13 @@ export KEYCLOAK_URL
 export_app_env "$SALESOPS_URL"
 
 # --- the tests
-if [[ $mode != e2e ]]; then
+if [[ $mode == all ]]; then
+  step "format (cargo fmt --check)" fmt_check || true
   step "sqlx query cache (cargo sqlx prepare --check)" sqlx_check || true
+  step "clippy, server build (-D warnings)" clippy_server || true
+  step "clippy, browser build (-D warnings)" clippy_wasm || true
+fi
+if [[ $mode != e2e ]]; then
   step "Rust tests (cargo test -p kit -p app -p server)" rust_tests "$@" || true
 fi
 if [[ $mode != rust ]]; then

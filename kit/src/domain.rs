@@ -141,7 +141,7 @@ pub fn parse_website(input: &str) -> Result<Option<String>, T> {
     } else {
         format!("https://{v}")
     };
-    let host = with_scheme.splitn(2, "://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
+    let host = with_scheme.split_once("://").map_or("", |x| x.1).split('/').next().unwrap_or("");
     if !host.contains('.') || host.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '"') {
         return Err(T::InvalidWebsite);
     }

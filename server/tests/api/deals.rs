@@ -865,7 +865,7 @@ async fn verdict(app: &TestApp, label: &str, expected: u16, res: &Resp, before: 
 #[tokio::test]
 async fn deal_functions_follow_the_role_matrix() {
     let app = TestApp::spawn().await;
-    let cast = vec![
+    let cast = [
         app.rep("김민준").await,
         app.rep("이서연").await,
         app.manager("박지훈").await,
