@@ -75,6 +75,19 @@ impl fmt::Display for BusinessNumber {
     }
 }
 
+/// A list's search text, trimmed. Longer than any name, email or number we
+/// store, it can only be a mistake (or an attempt to tie up the database).
+pub fn parse_search(input: &str) -> Result<Option<String>, T> {
+    let q = input.trim();
+    if q.is_empty() {
+        Ok(None)
+    } else if q.chars().count() > 100 {
+        Err(T::SearchTooLong)
+    } else {
+        Ok(Some(q.to_string()))
+    }
+}
+
 /// An optional choice of a record by id (an owner picker): empty is `None`.
 pub fn parse_optional_id(input: &str) -> Result<Option<uuid::Uuid>, T> {
     match input.trim() {

@@ -43,6 +43,10 @@ pub enum AppError {
     /// The browser could not reach the server or read its answer.
     #[error("network error")]
     Network,
+    /// The database gave up on the request (statement timeout): the request
+    /// asked for too much, not something broken.
+    #[error("request took too long")]
+    Busy,
 }
 
 impl AppError {
@@ -84,6 +88,7 @@ impl AppError {
             AppError::Conflict { .. } => 409,
             AppError::Internal => 500,
             AppError::Network => 502,
+            AppError::Busy => 503,
         }
     }
 
@@ -107,6 +112,7 @@ impl AppError {
             AppError::BadRequest => T::ErrBadRequest.text(lang).into(),
             AppError::Internal => T::ErrInternal.text(lang).into(),
             AppError::Network => T::ErrNetwork.text(lang).into(),
+            AppError::Busy => T::ErrBusy.text(lang).into(),
         }
     }
 
@@ -145,6 +151,11 @@ impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::RowNotFound => AppError::NotFound,
+            // query_canceled: the statement timeout every request runs under.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+                tracing::warn!(error = %db, "statement timeout");
+                AppError::Busy
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 AppError::Internal

@@ -171,6 +171,8 @@ messages! {
     ReloadLatest => "최신 내용 불러오기", "Load the latest version";
     ErrInternal => "서버 오류가 발생했습니다. 잠시 후 다시 시도하세요.", "Something went wrong on the server. Please try again shortly.";
     ErrNetwork => "서버에 연결할 수 없습니다.", "Could not reach the server.";
+    ErrBusy => "요청이 제한 시간 안에 끝나지 않았습니다. 조건을 좁혀 다시 시도하세요.", "The request took too long. Narrow it down and try again.";
+    SearchTooLong => "검색어는 100자까지 입력할 수 있습니다.", "A search can be at most 100 characters.";
     ErrBadRequest => "요청 형식이 잘못되었습니다.", "The request was malformed.";
     ErrStaleVersion => "잘못된 버전 정보입니다. 페이지를 새로 고치세요.", "Invalid version information. Reload the page.";
     // Auth

@@ -182,7 +182,8 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
     let order = format!("order by {key} {dir}, a.id {dir} limit {}", PAGE_SIZE + 1);
 
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
-    let search = query.q.trim();
+    let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?.unwrap_or_default();
+    let search = search.as_str();
     if !search.is_empty() {
         // Each way of matching returns at most one page in list order, so a
         // common word walks the sort index and stops, while a rare one uses

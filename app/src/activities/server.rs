@@ -9,7 +9,7 @@ use crate::auth::CurrentUser;
 use crate::domain;
 use crate::error::AppError;
 use crate::i18n::T;
-use crate::record::server::audit;
+use crate::record::server::{audit, lock};
 use crate::record::{label_of, AuditAction, Entity, FieldErrors};
 
 /// The deal's timeline.
@@ -117,29 +117,25 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
     if !user.can_write() {
         return Err(AppError::Forbidden);
     }
-    // An activity hangs off an account or a deal (a check constraint), so the
-    // coalesce is never null; were it, decoding fails as an error, not a panic.
+    // Read, check and write in one transaction: the task and the record it
+    // hangs off are locked, so a record deleted or reassigned meanwhile
+    // refuses the change instead of letting it through.
+    let mut tx = pool.begin().await?;
     let row = sqlx::query!(
-        r#"select a.account_id, a.deal_id, coalesce(d.owner_id, ac.owner_id) as "owner!"
-           from activities a left join deals d on d.id = a.deal_id left join accounts ac on ac.id = a.account_id
-           where a.id = $1 and a.kind = 'task' and (d.id is null or d.owner_id = $2 or $3)"#,
+        r#"select account_id, deal_id, to_jsonb(a) as "before!" from activities a
+           where id = $1 and kind = 'task' for update"#,
         id,
-        user.id,
-        user.sees_all_owned(),
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or(AppError::NotFound)?;
-    let (account_id, deal_id, owner) = (row.account_id, row.deal_id, row.owner);
-    if !user.can_edit_owned_by(owner) {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = pool.begin().await?;
-    // `to_jsonb` of an existing row is never null (the macro cannot know).
-    let before =
-        sqlx::query_scalar!(r#"select to_jsonb(a) as "before!" from activities a where id = $1 for update"#, id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (account_id, deal_id, before) = (row.account_id, row.deal_id, row.before);
+    // The record must be live, visible to this user and theirs to edit.
+    match (deal_id, account_id) {
+        (Some(deal), _) => lock(&mut tx, user, Entity::Deal, deal, false).await?,
+        (None, Some(account)) => lock(&mut tx, user, Entity::Account, account, false).await?,
+        (None, None) => return Err(AppError::NotFound),
+    };
     let after = sqlx::query_scalar!(
         r#"update activities set done = $2 where id = $1 returning to_jsonb(activities.*) as "after!""#,
         id,

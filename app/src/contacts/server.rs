@@ -98,7 +98,8 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
     } else {
         qb.push("where c.deleted_at is null and a.deleted_at is null ");
     }
-    let search = query.q.trim();
+    let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?.unwrap_or_default();
+    let search = search.as_str();
     if !search.is_empty() {
         let p = contains_pattern(search);
         qb.push("and (c.name ilike ").push_bind(p.clone());

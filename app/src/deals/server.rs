@@ -216,8 +216,8 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
     qb.push(if query.deleted && user.is_manager() { "d.deleted_at is not null " } else { "d.deleted_at is null " });
     // Visibility, in the query itself.
     qb.push("and (d.owner_id = ").push_bind(user.id).push(" or ").push_bind(user.sees_all_owned()).push(") ");
-    if !query.q.trim().is_empty() {
-        qb.push("and d.name ilike ").push_bind(contains_pattern(query.q.trim())).push(" ");
+    if let Some(search) = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))? {
+        qb.push("and d.name ilike ").push_bind(contains_pattern(&search)).push(" ");
     }
     if let Ok(owner) = Uuid::parse_str(query.owner.trim()) {
         qb.push("and d.owner_id = ").push_bind(owner).push(" ");

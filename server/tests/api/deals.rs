@@ -1535,3 +1535,60 @@ async fn the_history_names_each_action_by_its_own_label() {
         assert_eq!(labels, expected, "{lang}");
     }
 }
+
+/// Records that are gone stay gone: a deleted deal's tasks cannot be ticked
+/// or added to, and a deal cannot come back onto a deleted account.
+#[tokio::test]
+async fn nothing_is_written_onto_a_deleted_deal_or_account() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("김민준").await;
+    let manager = app.manager("박지훈").await;
+    let account = rep.create_account(&[("name", "지워질고객")]).await;
+    let deal = new_deal(&rep, account, &[]).await;
+    let target = deal.to_string();
+    rep.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "task"), ("subject", "견적")])
+        .await
+        .assert_status(StatusCode::OK);
+    let task = rep.deal(deal).await.activities[0].id;
+    rep.delete_deal(deal, 1).await.assert_status(StatusCode::OK);
+
+    let before = app.deal_fingerprint().await;
+    rep.set_activity_done(task, true).await.assert_status(StatusCode::NOT_FOUND);
+    manager.set_activity_done(task, true).await.assert_status(StatusCode::NOT_FOUND);
+    rep.add_activity(&[("target", "deal"), ("target_id", &target), ("kind", "note"), ("subject", "메모")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(app.deal_fingerprint().await, before, "nothing written");
+    let done: bool = sqlx::query_scalar("select done from activities where id = $1")
+        .bind(task)
+        .fetch_one(&app.pool)
+        .await
+        .expect("task row");
+    assert!(!done);
+
+    // The account goes too; its deal cannot be restored onto it.
+    let version = app.version("accounts", account).await;
+    rep.delete_account(account, version).await.assert_status(StatusCode::OK);
+    let before = app.deal_fingerprint().await;
+    let res = manager.restore_deal(deal).await;
+    assert_eq!(res.field_errors(), [(String::new(), T::AccountNotFound)]);
+    assert_eq!(app.deal_fingerprint().await, before, "still deleted");
+}
+
+/// A search longer than anything stored is refused with its reason, on every list.
+#[tokio::test]
+async fn an_overlong_search_is_refused_with_a_message() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("김민준").await;
+    let long = "가".repeat(101);
+    for res in [
+        rep.try_list_accounts(&[("q", &long)]).await,
+        rep.try_list_contacts(&[("q", &long)]).await,
+        rep.try_list_deals(&[("q", &long)]).await,
+    ] {
+        assert_eq!(res.field_errors(), [(String::new(), T::SearchTooLong)]);
+    }
+    // At the limit it is still a search.
+    let hundred = "가".repeat(100);
+    assert!(rep.list_accounts(&[("q", &hundred)]).await.rows.is_empty());
+}
