@@ -527,9 +527,9 @@ pub fn parse_date_lenient(input: &str) -> Result<Option<chrono::NaiveDate>, T> {
     } else if let Some(colon) = v.find(':') {
         // "2022-12-31 14:00": the date is everything before the last space before the time.
         // Korean Excel writes "2022. 12. 31. 오후 2:00:00".
-        v = v[..colon].rsplit_once(' ').map_or(v, |(date, _)| {
-            date.trim_end().trim_end_matches("오전").trim_end_matches("오후").trim_end()
-        });
+        v = v[..colon]
+            .rsplit_once(' ')
+            .map_or(v, |(date, _)| date.trim_end().trim_end_matches("오전").trim_end_matches("오후").trim_end());
     }
     if v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()) {
         return ymd(&v[..4], &v[4..6], &v[6..]).map(Some);
