@@ -853,11 +853,14 @@ mod cfb {
             }
             compound.fat = fat;
             let directory = compound.chain_bytes(u32_at(bytes, 0x30)?)?;
-            for raw in directory.chunks_exact(128) {
+            for raw in directory.as_chunks::<128>().0 {
+                let raw: &[u8] = raw;
                 let name_bytes = usize::from(u16_at(raw, 64)?).min(64);
                 let units: Vec<u16> = raw[..name_bytes]
-                    .chunks_exact(2)
-                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                    .as_chunks::<2>()
+                    .0
+                    .iter()
+                    .map(|b| u16::from_le_bytes(*b))
                     .take_while(|u| *u != 0)
                     .collect();
                 let size =
@@ -886,8 +889,10 @@ mod cfb {
                 let mini_stream = self.chain_bytes(root.start)?;
                 let mini_fat: Vec<u32> = self
                     .chain_bytes(self.first_mini_fat)?
-                    .chunks_exact(4)
-                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .as_chunks::<4>()
+                    .0
+                    .iter()
+                    .map(|b| u32::from_le_bytes(*b))
                     .collect();
                 let mut out = Vec::new();
                 for id in follow(&mini_fat, entry.start)? {

@@ -70,7 +70,7 @@ fn text(s: &str) -> CellValue {
     CellValue::Text(s.to_string())
 }
 
-fn row<'a>(sheet: &'a SheetRead, number: u32) -> &'a SheetRow {
+fn row(sheet: &SheetRead, number: u32) -> &SheetRow {
     sheet.rows.iter().find(|r| r.number == number).unwrap_or_else(|| panic!("no row {number}"))
 }
 
