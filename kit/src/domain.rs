@@ -264,6 +264,95 @@ mod tests {
     }
 
     #[test]
+    fn amounts_as_spreadsheets_hold_them() {
+        use rust_decimal::Decimal;
+        let krw = |s: &str| parse_amount(s, Currency::Krw);
+        let n = |v: i64| Ok(Some(Decimal::from(v)));
+        assert_eq!(krw("12000000"), n(12_000_000));
+        assert_eq!(krw("  ₩ 12,000,000 "), n(12_000_000));
+        assert_eq!(krw("１２，０００，０００원"), n(12_000_000));
+        assert_eq!(krw("￦500"), n(500));
+        assert_eq!(krw("300만"), n(3_000_000));
+        assert_eq!(krw("300만원"), n(3_000_000));
+        assert_eq!(krw("1.5억"), n(150_000_000));
+        assert_eq!(krw("1억 2,000만원"), n(120_000_000));
+        assert_eq!(krw("1억2000만 5000"), n(120_005_000));
+        assert_eq!(krw("3억"), n(300_000_000));
+        assert_eq!(krw("2만1억"), Err(T::InvalidAmount));
+        assert_eq!(krw("1억억"), Err(T::InvalidAmount));
+        assert_eq!(krw("억"), Err(T::InvalidAmount));
+        assert_eq!(krw("5천만"), Err(T::InvalidAmount));
+        assert_eq!(krw("1.23456789억"), n(123_456_789));
+        assert_eq!(krw("1.234567891억"), Err(T::AmountNoDecimalsKrw));
+        assert_eq!(krw("100000억"), n(MAX_AMOUNT), "ten trillion is the largest allowed");
+        assert_eq!(krw("100000억 1"), Err(T::AmountTooLarge));
+        assert_eq!(krw(&format!("{}억", "9".repeat(28))), Err(T::AmountTooLarge));
+        assert_eq!(krw("-300만"), Err(T::AmountNegative));
+    }
+
+    #[test]
+    fn probabilities_in_full_width() {
+        assert_eq!(parse_probability("４０％"), Ok(Some(40)));
+        assert_eq!(parse_probability(" 40 % "), Ok(Some(40)));
+        assert_eq!(parse_probability("0.25"), Ok(Some(25)));
+    }
+
+    #[test]
+    fn dates_as_spreadsheets_hold_them() {
+        let day = chrono::NaiveDate::from_ymd_opt(2022, 12, 31);
+        assert_eq!(parse_date("2022년 12월 31일"), Ok(day));
+        assert_eq!(parse_date("2022. 12. 31."), Ok(day));
+        assert_eq!(parse_date("２０２２-１２-３１"), Ok(day));
+        assert_eq!(parse_date("22.12.31"), Err(T::InvalidDate), "forms keep four-digit years");
+        for text in [
+            "2022-12-31",
+            "2022.12.31",
+            "2022/12/31",
+            "2022년 12월 31일",
+            "22.12.31",
+            "22/12/31",
+            "22년 12월 31일",
+            "20221231",
+            " 2022-12-31 ",
+            "2022-12-31 14:30",
+            "2022-12-31T14:30:00",
+            "2022. 12. 31. 오후 2:00:00",
+        ] {
+            assert_eq!(parse_date_lenient(text), Ok(day), "{text}");
+        }
+        assert_eq!(parse_date_lenient("22-12-31"), Err(T::InvalidDate));
+        assert_eq!(parse_date_lenient("20221331"), Err(T::InvalidDate));
+        assert_eq!(parse_date_lenient("Total"), Err(T::InvalidDate));
+        assert_eq!(parse_date_lenient(""), Ok(None));
+    }
+
+    #[test]
+    fn excel_serials_in_both_date_systems() {
+        let date = |y, m, d| Ok(chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date"));
+        // 1900 system: day 1 is 1900-01-01; the phantom 1900-02-29 is serial 60.
+        assert_eq!(date_from_excel_serial(1.0, false), date(1900, 1, 1));
+        assert_eq!(date_from_excel_serial(59.0, false), date(1900, 2, 28));
+        assert_eq!(date_from_excel_serial(60.0, false), Err(T::InvalidDate));
+        assert_eq!(date_from_excel_serial(61.0, false), date(1900, 3, 1));
+        assert_eq!(date_from_excel_serial(44926.0, false), date(2022, 12, 31));
+        assert_eq!(date_from_excel_serial(44926.75, false), date(2022, 12, 31), "the time is dropped");
+        assert_eq!(date_from_excel_serial(2_958_465.0, false), date(9999, 12, 31));
+        // 1904 system: day 0 is 1904-01-01, 1462 days after the 1900 system's count.
+        assert_eq!(date_from_excel_serial(0.0, true), date(1904, 1, 1));
+        assert_eq!(date_from_excel_serial(44926.0 - 1462.0, true), date(2022, 12, 31));
+        assert_eq!(date_from_excel_serial(0.0, false), Err(T::InvalidDate));
+        assert_eq!(date_from_excel_serial(-1.0, false), Err(T::InvalidDate));
+        assert_eq!(date_from_excel_serial(f64::NAN, false), Err(T::InvalidDate));
+        assert_eq!(date_from_excel_serial(1e300, false), Err(T::DateOutOfRange));
+    }
+
+    #[test]
+    fn half_width() {
+        let text: String = "ＡＢＣ　１２３，％".chars().map(to_half_width).collect();
+        assert_eq!(text, "ABC 123,%");
+    }
+
+    #[test]
     fn dates_and_instants_keep_their_value_on_the_wire() {
         #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         struct Wire {
@@ -327,12 +416,16 @@ impl Currency {
 /// The largest amount a deal may carry: ten trillion in any currency is a typo.
 pub const MAX_AMOUNT: i64 = 10_000_000_000_000;
 
-/// An amount as people type it: "12,000,000", "₩12,000,000", "12,000,000원",
-/// "$1,234.50". Exact decimal, never negative, no more decimals than the
-/// currency has, not absurdly large.
+/// An amount as people type it or a spreadsheet holds it: "12,000,000",
+/// "₩12,000,000", "12,000,000원", "$1,234.50", plain numbers ("12000000"),
+/// full-width digits and signs ("１２，０００원", "￦500"), and the Korean units
+/// 만 (10⁴) and 억 (10⁸), alone or together: "300만", "1.5억", "1억 2,000만원"
+/// (= 120,000,000). Only 만 and 억 are supported: 천 and 조 are refused as not an
+/// amount rather than guessed. Exact decimal, never negative, no more decimals
+/// than the currency has, not absurdly large.
 pub fn parse_amount(input: &str, currency: Currency) -> Result<Option<rust_decimal::Decimal>, T> {
-    use std::str::FromStr;
-    let cleaned: String = input
+    let half_width: String = input.chars().map(to_half_width).collect();
+    let cleaned: String = half_width
         .trim()
         .trim_start_matches(['₩', '$'])
         .trim_end_matches('원')
@@ -345,10 +438,8 @@ pub fn parse_amount(input: &str, currency: Currency) -> Result<Option<rust_decim
     if cleaned.starts_with('-') {
         return Err(T::AmountNegative);
     }
-    if !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return Err(T::InvalidAmount);
-    }
-    let amount = rust_decimal::Decimal::from_str(&cleaned).map_err(|_| T::InvalidAmount)?.normalize();
+    let amount = if cleaned.contains(['만', '억']) { korean_units(&cleaned)? } else { plain_decimal(&cleaned)? };
+    let amount = amount.normalize();
     if amount.scale() > currency.minor_units() {
         return Err(match currency {
             Currency::Krw => T::AmountNoDecimalsKrw,
@@ -361,10 +452,53 @@ pub fn parse_amount(input: &str, currency: Currency) -> Result<Option<rust_decim
     Ok(Some(amount))
 }
 
-/// "40", "40%" or "0.4" → 40.
+/// Digits with at most one decimal point: no exponents, signs or other letters,
+/// so "1e9" is not quietly a billion.
+fn plain_decimal(digits: &str) -> Result<rust_decimal::Decimal, T> {
+    use std::str::FromStr;
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(T::InvalidAmount);
+    }
+    rust_decimal::Decimal::from_str(digits).map_err(|_| T::InvalidAmount)
+}
+
+/// "1억2000만", "1.5억", "300만" (separators already removed): each unit at most
+/// once, 억 before 만, a number before each. Arithmetic is checked, because a
+/// 28-digit number times 10⁸ does not fit a Decimal.
+fn korean_units(text: &str) -> Result<rust_decimal::Decimal, T> {
+    use rust_decimal::Decimal;
+    let mut total = Decimal::ZERO;
+    let mut rest = text;
+    for (unit, factor) in [('억', 100_000_000_i64), ('만', 10_000)] {
+        if let Some((number, after)) = rest.split_once(unit) {
+            let part = plain_decimal(number)?.checked_mul(Decimal::from(factor)).ok_or(T::AmountTooLarge)?;
+            total = total.checked_add(part).ok_or(T::AmountTooLarge)?;
+            rest = after;
+        }
+    }
+    if !rest.is_empty() {
+        total = total.checked_add(plain_decimal(rest)?).ok_or(T::AmountTooLarge)?;
+    }
+    Ok(total)
+}
+
+/// Full-width forms (０-９, Ａ-Ｚ, ，．％－／ and the rest of U+FF01..FF5E, the
+/// won sign ￦ and the ideographic space) as their ASCII twins: Korean input
+/// methods type them, and spreadsheets keep them as typed.
+pub fn to_half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        '\u{FFE6}' => '₩',
+        _ => c,
+    }
+}
+
+/// "40", "40%" or "0.4" → 40 (full-width "４０％" as well).
 pub fn parse_probability(input: &str) -> Result<Option<i32>, T> {
     use std::str::FromStr;
-    let v = input.trim().trim_end_matches('%').trim();
+    let half_width: String = input.chars().map(to_half_width).collect();
+    let v = half_width.trim().trim_end_matches('%').trim();
     if v.is_empty() {
         return Ok(None);
     }
@@ -382,29 +516,101 @@ pub fn parse_probability(input: &str) -> Result<Option<i32>, T> {
 }
 
 /// A date as a date input sends it (2026-12-31), or as people type it
-/// (2026.12.31, 2026/12/31).
+/// (2026.12.31, 2026/12/31, 2026. 12. 31., 2026년 12월 31일, full-width digits).
+/// Years have four digits: for the two-digit years of old spreadsheets see
+/// [`parse_date_lenient`].
 pub fn parse_date(input: &str) -> Result<Option<chrono::NaiveDate>, T> {
-    let v = input.trim().trim_end_matches('.');
+    let Some(parts) = date_parts(input)? else { return Ok(None) };
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 => ymd(y, m, d).map(Some),
+        _ => Err(T::InvalidDate),
+    }
+}
+
+/// What [`parse_date`] accepts, plus what spreadsheets hold besides: two-digit
+/// years written with dots, slashes or 년 (22.12.31 → 2022-12-31; 00–99 are
+/// 2000–2099, the years a sales history has), eight digits (20221231), and a
+/// time after the date (2022-12-31 14:00, 2022-12-31T14:00:00), which is
+/// dropped. Dashed two-digit years (22-12-31) stay refused, as in forms.
+pub fn parse_date_lenient(input: &str) -> Result<Option<chrono::NaiveDate>, T> {
+    let half_width: String = input.chars().map(to_half_width).collect();
+    let mut v = half_width.trim();
+    if let Some((date, _)) = v.split_once('T').filter(|(d, t)| d.len() == 10 && t.contains(':')) {
+        v = date;
+    } else if let Some(colon) = v.find(':') {
+        // "2022-12-31 14:00": the date is everything before the last space before the time.
+        // Korean Excel writes "2022. 12. 31. 오후 2:00:00".
+        v = v[..colon]
+            .rsplit_once(' ')
+            .map_or(v, |(date, _)| date.trim_end().trim_end_matches("오전").trim_end_matches("오후").trim_end());
+    }
+    if v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return ymd(&v[..4], &v[4..6], &v[6..]).map(Some);
+    }
+    let dashed = v.contains('-');
+    let Some(parts) = date_parts(v)? else { return Ok(None) };
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 => ymd(y, m, d).map(Some),
+        [y, m, d] if y.len() == 2 && !dashed => ymd(&format!("20{y}"), m, d).map(Some),
+        _ => Err(T::InvalidDate),
+    }
+}
+
+/// The year, month and day pieces of a typed date, or `None` when it is empty.
+fn date_parts(input: &str) -> Result<Option<Vec<String>>, T> {
+    let half_width: String = input.chars().map(to_half_width).collect();
+    let v = half_width.trim().trim_end_matches(['.', '일']).trim_end();
     if v.is_empty() {
         return Ok(None);
     }
-    let normalized = v.replace(['.', '/'], "-").replace(' ', "");
+    let normalized = v.replace(['.', '/', '년', '월'], "-").replace(' ', "");
     // Parsed by hand: chrono's format parser is heavy in the browser bundle.
-    let parts: Vec<&str> = normalized.split('-').collect();
+    Ok(Some(normalized.split('-').map(str::to_string).collect()))
+}
+
+fn ymd(y: &str, m: &str, d: &str) -> Result<chrono::NaiveDate, T> {
     let number = |p: &str, max_len: usize| {
         (!p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit()))
             .then(|| p.parse::<u32>().ok())
             .flatten()
     };
-    match parts.as_slice() {
-        [y, m, d] if y.len() == 4 => match (number(y, 4), number(m, 2), number(d, 2)) {
-            (Some(y), Some(m), Some(d)) => {
-                chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(Some).ok_or(T::InvalidDate)
-            }
-            _ => Err(T::InvalidDate),
-        },
+    match (number(y, 4), number(m, 2), number(d, 2)) {
+        (Some(y), Some(m), Some(d)) => chrono::NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(T::InvalidDate),
         _ => Err(T::InvalidDate),
     }
+}
+
+/// The last day Excel can show (9999-12-31) as a 1900-system serial.
+const EXCEL_LAST_SERIAL: f64 = 2_958_465.0;
+
+/// An Excel date serial number (a number in a date column, or the value under
+/// a date cell) as a date; the fraction, the time of day, is dropped.
+///
+/// The 1900 system (Windows Excel's default) counts 1900-01-01 as day 1 and,
+/// copying Lotus 1-2-3, also counts a 1900-02-29 that never existed (serial
+/// 60): serials after it are one day ahead of a plain count, and 60 itself is
+/// refused rather than shown as a day that is not in the calendar. The 1904
+/// system (older Mac Excel, a workbook setting) counts 1904-01-01 as day 0.
+pub fn date_from_excel_serial(serial: f64, epoch_1904: bool) -> Result<chrono::NaiveDate, T> {
+    use chrono::{Days, NaiveDate};
+    if !serial.is_finite() || serial < 0.0 {
+        return Err(T::InvalidDate);
+    }
+    let days = serial.floor();
+    if days > EXCEL_LAST_SERIAL {
+        return Err(T::DateOutOfRange);
+    }
+    // In range 0..=2958465, so the conversion is exact.
+    let days = days as u64;
+    let (epoch, offset) = match (epoch_1904, days) {
+        (true, _) => ((1904, 1, 1), days),
+        (false, 0 | 60) => return Err(T::InvalidDate),
+        (false, 1..=59) => ((1899, 12, 31), days),
+        (false, _) => ((1899, 12, 30), days),
+    };
+    NaiveDate::from_ymd_opt(epoch.0, epoch.1, epoch.2)
+        .and_then(|start| start.checked_add_days(Days::new(offset)))
+        .ok_or(T::DateOutOfRange)
 }
 
 /// Optional dates on the wire as "2026-12-31", read with `parse_date` rather
@@ -426,6 +632,21 @@ pub mod iso_date_option {
             Some(text) => super::parse_date(&text).map_err(|_| serde::de::Error::custom("invalid date")),
             None => Ok(None),
         }
+    }
+}
+
+/// A date on the wire as "2026-12-31", read back with `parse_date` (see
+/// `iso_date_option`, of which this is the required twin).
+pub mod iso_date {
+    use chrono::NaiveDate;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        super::iso_date_option::serialize(&Some(*date), serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        super::iso_date_option::deserialize(deserializer)?.ok_or_else(|| serde::de::Error::custom("missing date"))
     }
 }
 

@@ -290,6 +290,26 @@ messages! {
     ActionStage => "단계 변경", "Stage changed";
     Pipeline => "파이프라인", "Pipeline";
     AccountHasDeals => "진행 중인 영업기회가 있는 고객사는 삭제할 수 없습니다. 영업기회를 먼저 정리하세요.", "This account still has deals. Delete or move them first.";
+    // Spreadsheet import: refusals of a whole file (the limits quoted are `import::read::Limits::default()`).
+    ImportEmptyFile => "빈 파일입니다.", "The file is empty.";
+    ImportFileTooLarge => "파일이 너무 큽니다. 20MB 이하로 나눠서 올려 주세요.", "The file is too large. Split it into files of at most 20 MB.";
+    ImportLegacyFileTooLarge => ".xls와 .ods 파일은 10MB까지 읽습니다. Excel에서 .xlsx로 저장해서 올려 주세요.", ".xls and .ods files are read up to 10 MB. Save it as .xlsx in Excel and upload that.";
+    ImportNotSpreadsheet => "스프레드시트 파일이 아닙니다. .xlsx, .xlsm, .xlsb, .xls, .ods, .csv, .tsv 파일을 올려 주세요.", "This is not a spreadsheet. Upload an .xlsx, .xlsm, .xlsb, .xls, .ods, .csv or .tsv file.";
+    ImportDamagedFile => "파일이 손상되었거나 중간에 잘렸습니다. 다시 저장해서 올려 주세요.", "The file is damaged or cut short. Save it again and upload it.";
+    ImportPasswordProtected => "암호로 보호된 파일입니다. Excel에서 암호를 해제하고 저장한 뒤 올려 주세요.", "The file is password-protected. Remove the password in Excel, save, and upload it again.";
+    ImportCompressionBomb => "압축을 풀면 비정상적으로 커지는 파일이라 읽지 않았습니다.", "The file expands to an abnormal size when unpacked, so it was not read.";
+    ImportSheetTooLarge => "시트가 너무 큽니다. 100만 행, 200열까지 읽습니다.", "The sheet is too large. At most 1,000,000 rows and 200 columns are read.";
+    ImportTooManyCells => "값이 있는 셀이 너무 많습니다 (최대 200만 개). 파일을 나눠서 올려 주세요.", "Too many filled cells (at most 2,000,000). Split the file.";
+    ImportCellTooLong => "32,767자보다 긴 셀이 있습니다. Excel 셀에 들어갈 수 없는 길이입니다.", "A cell is longer than 32,767 characters, more than an Excel cell can hold.";
+    ImportCsvLineTooLong => "CSV의 한 줄이 너무 깁니다 (최대 1MB). 구분자나 줄바꿈이 빠진 파일인지 확인해 주세요.", "A CSV line is too long (at most 1 MB). Check the file's delimiters and line breaks.";
+    ImportSheetNotFound => "그런 시트가 없습니다.", "There is no such sheet.";
+    ImportNoSheets => "읽을 수 있는 시트가 없습니다.", "The file has no sheet to read.";
+    ImportUnsupportedEncoding => "알 수 없는 문자 인코딩입니다.", "Unknown text encoding.";
+    // Spreadsheet import: problems of one cell.
+    ImportFormulaWithoutValue => "수식의 계산된 값이 저장되어 있지 않습니다. Excel에서 파일을 열어 다시 저장해 주세요.", "The formula's result was not saved. Open the file in Excel and save it again.";
+    ImportCellErrorValue => "셀에 오류 값(#DIV/0!, #N/A 등)이 있습니다.", "The cell holds an error value (#DIV/0!, #N/A, …).";
+    ImportUndecodableText => "이 셀에 읽을 수 없는 글자가 있습니다. 인코딩을 바꿔 보세요.", "This cell has characters that could not be read. Try another encoding.";
+    ImportHeaderNotFound => "머리글 행을 찾지 못했습니다. 머리글 행을 직접 골라 주세요.", "No header row was found. Choose the header row.";
 }
 
 /// Seoul time: every user of this company works in KST (no daylight saving).
