@@ -36,6 +36,14 @@ pub struct Config {
     pub session_absolute: Duration,
     pub seed_demo: bool,
     pub log_json: bool,
+    /// Sign-in starts allowed per client address per minute (`/auth/login`).
+    pub login_rate_per_minute: u32,
+    /// Most sign-ins in progress at once, over all clients: the bound on the
+    /// `login_attempts` table that anonymous requests fill.
+    pub login_attempts_max: u32,
+    /// Whether a reverse proxy in front sets `X-Forwarded-For`: only then is
+    /// its first hop taken as the client's address (anyone can send the header).
+    pub trusted_proxy: bool,
 }
 
 /// A variable's value, or the contents of the file named by `NAME_FILE`.
@@ -59,6 +67,14 @@ fn number<N: std::str::FromStr>(
     match lookup(name).filter(|v| !v.is_empty()) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid { name, reason: format!("not a number: {v}") }),
+    }
+}
+
+/// A limit: zero would lock everyone out, so it is refused at start-up.
+fn positive(name: &'static str, default: u32, lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    match number(name, default, lookup)? {
+        0 => Err(ConfigError::Invalid { name, reason: "must be at least 1".into() }),
+        n => Ok(n),
     }
 }
 
@@ -90,6 +106,9 @@ impl Config {
             session_absolute: Duration::from_secs(3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12, &lookup)?),
             seed_demo: flag("SALESOPS_SEED_DEMO"),
             log_json: lookup("SALESOPS_LOG_FORMAT").is_some_and(|v| v == "json"),
+            login_rate_per_minute: positive("SALESOPS_LOGIN_RATE_PER_MINUTE", 30, &lookup)?,
+            login_attempts_max: positive("SALESOPS_LOGIN_ATTEMPTS_MAX", 10_000, &lookup)?,
+            trusted_proxy: flag("SALESOPS_TRUSTED_PROXY"),
         })
     }
 
@@ -104,6 +123,12 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
+        self.https()
+    }
+
+    /// Users reach the app over https: cookies are `Secure` and browsers are
+    /// told to keep to https (HSTS).
+    pub fn https(&self) -> bool {
         self.public_url.scheme() == "https"
     }
 
