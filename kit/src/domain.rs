@@ -161,9 +161,72 @@ pub fn parse_website(input: &str) -> Result<Option<String>, T> {
     Ok(Some(with_scheme))
 }
 
+/// Longest redirect target accepted: far beyond any path of ours, short
+/// enough that a return address cannot bloat a stored sign-in attempt.
+pub const MAX_SAME_SITE_PATH: usize = 2048;
+
+/// The one check for a redirect target taken from a request (the sign-in's
+/// `return_to`, the language switch's `to`, the board's `back`): a path on
+/// this site, or `None`.
+///
+/// Refused: anything not starting with a single `/` (`https://x`, `//x`,
+/// which browsers read as another host); any backslash, since browsers treat
+/// `\` as `/` and `/\evil.example` is another host; control characters, raw
+/// or percent-encoded (browsers drop tabs and newlines, so `/\t/evil` becomes
+/// `//evil`, and an encoded CR LF is a header-splitting attempt whatever a
+/// given server does with it); an encoded backslash likewise; and targets
+/// longer than [`MAX_SAME_SITE_PATH`].
+pub fn same_site_path(raw: &str) -> Option<&str> {
+    let bytes = raw.as_bytes();
+    if bytes.first() != Some(&b'/') || bytes.get(1) == Some(&b'/') || raw.len() > MAX_SAME_SITE_PATH {
+        return None;
+    }
+    if raw.chars().any(|c| c == '\\' || c.is_control()) {
+        return None;
+    }
+    let encoded_forbidden = bytes.windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .is_some_and(|b| b < 0x20 || b == 0x7f || b == b'\\')
+    });
+    if encoded_forbidden {
+        return None;
+    }
+    Some(raw)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_site_path_accepts_only_paths_on_this_site() {
+        assert_eq!(same_site_path("/accounts?q=%EA%B5%AC%EB%A6%84"), Some("/accounts?q=%EA%B5%AC%EB%A6%84"));
+        assert_eq!(same_site_path("/pipeline?owner=me"), Some("/pipeline?owner=me"));
+        assert_eq!(same_site_path("/accounts?q=구름"), Some("/accounts?q=구름"));
+        for refused in [
+            "",
+            "accounts",
+            "//evil",
+            "//evil.example/accounts",
+            "https://evil",
+            "/\\evil.example",
+            "/accounts\\..\\",
+            "/%0d%0aSet-Cookie:%20x=1",
+            "/%0D%0ASet-Cookie",
+            "/%5cevil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/\t/evil.example",
+            "/\u{7f}",
+            "/\u{85}",
+        ] {
+            assert_eq!(same_site_path(refused), None, "{refused:?} must be refused");
+        }
+        let long = format!("/{}", "a".repeat(MAX_SAME_SITE_PATH));
+        assert_eq!(same_site_path(&long), None, "over-long");
+    }
 
     #[test]
     fn business_number_accepts_valid_with_and_without_dashes() {

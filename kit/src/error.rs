@@ -140,6 +140,13 @@ impl FromServerFnError for AppError {
         match value {
             // Arguments the server could not read: a tampered or malformed form.
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest,
+            // On the server these mean the request itself could not be read
+            // (a body that is not UTF-8, say): the client's fault, not a
+            // gateway's. Only in the browser are they a failed connection or
+            // an unreadable answer.
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_) if cfg!(feature = "ssr") => {
+                AppError::BadRequest
+            }
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Deserialization(_) => AppError::Network,
             _ => AppError::Internal,
         }
@@ -155,6 +162,14 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
                 tracing::warn!(error = %db, "statement timeout");
                 AppError::Busy
+            }
+            // Class 22, "data exception": a value sent cannot be stored or
+            // compared as given (a NUL byte in text, a number or date out of
+            // range). That is bad input, not a server fault; the statement
+            // failed, so nothing changed.
+            sqlx::Error::Database(e) if e.code().is_some_and(|c| c.starts_with("22")) => {
+                tracing::warn!(error = %e, "database refused a value from the request");
+                AppError::BadRequest
             }
             other => {
                 tracing::error!(error = %other, "database error");

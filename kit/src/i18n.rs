@@ -183,6 +183,9 @@ messages! {
     SignInFailed => "로그인하지 못했습니다. 다시 시도하세요.", "Sign-in failed. Please try again.";
     IdpUnavailable => "로그인 서버(Keycloak)에 연결할 수 없습니다. 잠시 후 다시 시도하세요.", "The sign-in server (Keycloak) cannot be reached. Please try again shortly.";
     SignedOut => "로그아웃했습니다.", "You have signed out.";
+    SignInTooManyFromHere => "이 네트워크에서 로그인 시도가 너무 많습니다. 1분쯤 기다린 뒤 다시 시도하세요.", "Too many sign-in attempts from your network. Please wait a minute and try again.";
+    SignInBusy => "지금 진행 중인 로그인이 너무 많습니다. 1분쯤 뒤에 다시 시도하세요.", "Too many sign-ins are in progress right now. Please try again in a minute.";
+    InvalidReturnAddress => "돌아갈 주소가 이 사이트의 페이지가 아닙니다.", "The return address is not a page of this site.";
     RoleRep => "영업 담당", "Sales rep";
     RoleManager => "영업 매니저", "Sales manager";
     RoleViewer => "조회 전용", "Viewer";

@@ -29,6 +29,8 @@ pub struct Config {
     /// Holds the database password.
     pub database_url: SecretString,
     pub database_max_connections: u32,
+    /// Longest a statement of a request may run before Postgres cancels it.
+    pub database_statement_timeout: Duration,
     /// The URL users reach the app at (origin checks, redirect URIs, Secure cookies).
     pub public_url: Url,
     pub oidc: OidcConfig,
@@ -36,6 +38,14 @@ pub struct Config {
     pub session_absolute: Duration,
     pub seed_demo: bool,
     pub log_json: bool,
+    /// Sign-in starts allowed per client address per minute (`/auth/login`).
+    pub login_rate_per_minute: u32,
+    /// Most sign-ins in progress at once, over all clients: the bound on the
+    /// `login_attempts` table that anonymous requests fill.
+    pub login_attempts_max: u32,
+    /// Whether a reverse proxy in front sets `X-Forwarded-For`: only then is
+    /// its first hop taken as the client's address (anyone can send the header).
+    pub trusted_proxy: bool,
 }
 
 /// A variable's value, or the contents of the file named by `NAME_FILE`.
@@ -62,6 +72,14 @@ fn number<N: std::str::FromStr>(
     }
 }
 
+/// A limit: zero would lock everyone out, so it is refused at start-up.
+fn positive(name: &'static str, default: u32, lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    match number(name, default, lookup)? {
+        0 => Err(ConfigError::Invalid { name, reason: "must be at least 1".into() }),
+        n => Ok(n),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -84,12 +102,20 @@ impl Config {
         Ok(Config {
             database_url: SecretString::from(database_url),
             database_max_connections: number("DATABASE_MAX_CONNECTIONS", 10, &lookup)?,
+            database_statement_timeout: Duration::from_millis(u64::from(positive(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                5_000,
+                &lookup,
+            )?)),
             public_url,
             oidc,
             session_idle: Duration::from_secs(60 * number::<u64>("SESSION_IDLE_MINUTES", 120, &lookup)?),
             session_absolute: Duration::from_secs(3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12, &lookup)?),
             seed_demo: flag("SALESOPS_SEED_DEMO"),
             log_json: lookup("SALESOPS_LOG_FORMAT").is_some_and(|v| v == "json"),
+            login_rate_per_minute: positive("SALESOPS_LOGIN_RATE_PER_MINUTE", 30, &lookup)?,
+            login_attempts_max: positive("SALESOPS_LOGIN_ATTEMPTS_MAX", 10_000, &lookup)?,
+            trusted_proxy: flag("SALESOPS_TRUSTED_PROXY"),
         })
     }
 
@@ -104,6 +130,12 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
+        self.https()
+    }
+
+    /// Users reach the app over https: cookies are `Secure` and browsers are
+    /// told to keep to https (HSTS).
+    pub fn https(&self) -> bool {
         self.public_url.scheme() == "https"
     }
 

@@ -26,13 +26,13 @@ fn uses(source: &str) -> BTreeSet<String> {
 /// What each module may use besides itself and `AppState`: lib.rs's table.
 fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
-        "oidc" => &["session", "pages", "cookies", "config", "secret"],
+        "oidc" => &["session", "limits", "pages", "cookies", "config", "secret"],
         "session" => &["pages", "cookies", "config", "secret"],
         "responses" => &["config"],
         "pages" => &["cookies"],
         "cookies" => &["config"],
         "config" => &["secret"],
-        "health" | "observability" | "demo" | "secret" => &[],
+        "health" | "observability" | "demo" | "secret" | "limits" => &[],
         _ => return None,
     })
 }

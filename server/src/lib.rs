@@ -4,19 +4,20 @@
 //! Modules depend one way, downwards; none uses a module listed above it.
 //! `AppState` (here) is the one exception: handlers take it as their state.
 //!
-//! | module          | what                                         | may use                                 |
-//! |-----------------|----------------------------------------------|-----------------------------------------|
-//! | (lib.rs)        | state, start-up, the router                  | everything below                        |
-//! | `oidc`          | sign-in, sign-out and language routes        | session, pages, cookies, config, secret |
-//! | `session`       | sessions in Postgres, the session middleware | pages, cookies, config, secret          |
-//! | `responses`     | security headers, server-function statuses   | config                                  |
-//! | `health`        | `/healthz`, `/readyz`                        | –                                       |
-//! | `observability` | request ids and request spans                | –                                       |
-//! | `demo`          | demo data                                    | –                                       |
-//! | `pages`         | plain pages outside the Leptos app           | cookies                                 |
-//! | `cookies`       | reading and writing cookies                  | config                                  |
-//! | `config`        | configuration from the environment           | secret                                  |
-//! | `secret`        | `Secret<T>`: values that are never printed   | –                                       |
+//! | module          | what                                         | may use                                         |
+//! |-----------------|----------------------------------------------|-------------------------------------------------|
+//! | (lib.rs)        | state, start-up, the router                  | everything below                                |
+//! | `oidc`          | sign-in, sign-out and language routes        | session, limits, pages, cookies, config, secret |
+//! | `session`       | sessions in Postgres, the session middleware | pages, cookies, config, secret                  |
+//! | `limits`        | per-client rate limits, client addresses     | –                                               |
+//! | `responses`     | security headers, server-function statuses   | config                                          |
+//! | `health`        | `/healthz`, `/readyz`                        | –                                               |
+//! | `observability` | request ids and request spans                | –                                               |
+//! | `demo`          | demo data                                    | –                                               |
+//! | `pages`         | plain pages outside the Leptos app           | cookies                                         |
+//! | `cookies`       | reading and writing cookies                  | config                                          |
+//! | `config`        | configuration from the environment           | secret                                          |
+//! | `secret`        | `Secret<T>`: values that are never printed   | –                                               |
 //!
 //! Every module may use the `app` crate. `layering.rs` checks the table.
 
@@ -24,6 +25,7 @@ pub mod config;
 pub mod cookies;
 pub mod demo;
 pub mod health;
+pub mod limits;
 pub mod observability;
 pub mod oidc;
 pub mod pages;
@@ -43,7 +45,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 use app::{shell, App};
 
@@ -57,6 +59,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub oidc: Arc<oidc::OidcCache>,
     pub http: reqwest::Client,
+    /// Per-client allowance for starting sign-ins (`/auth/login`).
+    pub sign_in_limiter: Arc<limits::RateLimiter>,
+    /// Paths the file handler serves, which skip the session entirely.
+    pub static_files: Arc<session::StaticFiles>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -90,12 +96,27 @@ pub enum StartupError {
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 pub async fn connect(config: &Config) -> Result<PgPool, StartupError> {
+    // Migrations may rebuild indexes on large tables: they run on their own
+    // connection, without the requests' statement timeout.
+    {
+        let mut conn = sqlx::PgConnection::connect(config.database_url.expose()).await?;
+        MIGRATOR.run(&mut conn).await?;
+        conn.close().await?;
+    }
+    // Every request runs under a statement timeout, so no search can tie up
+    // the pool; a cancelled statement maps to a clear "took too long" (503).
+    let timeout_ms = config.database_statement_timeout.as_millis();
     let pool = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(std::time::Duration::from_secs(5))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                sqlx::query(&format!("set statement_timeout = {timeout_ms}")).execute(conn).await?;
+                Ok(())
+            })
+        })
         .connect(config.database_url.expose())
         .await?;
-    MIGRATOR.run(&pool).await?;
     Ok(pool)
 }
 
@@ -105,7 +126,50 @@ pub fn state(pool: PgPool, config: Config, leptos_options: LeptosOptions) -> Res
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(10))
         .build()?;
-    Ok(AppState { pool, leptos_options, config: Arc::new(config), oidc: Arc::default(), http })
+    let sign_in_limiter = Arc::new(limits::RateLimiter::per_minute(config.login_rate_per_minute));
+    let static_files = Arc::new(session::StaticFiles::of_site(&leptos_options.site_root, &leptos_options.site_pkg_dir));
+    Ok(AppState {
+        pool,
+        leptos_options,
+        config: Arc::new(config),
+        oidc: Arc::default(),
+        http,
+        sign_in_limiter,
+        static_files,
+    })
+}
+
+/// How often expired sessions and sign-in attempts are purged.
+pub const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Purges expired sessions and sign-in attempts once a minute, on a timer
+/// rather than on requests (a request then never pays for a sweep, and an
+/// anonymous flood cannot trigger one per request). Each instance runs its
+/// own; a purge is idempotent, so several at once do no harm.
+pub fn spawn_housekeeping(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (pool, idle_secs) = (state.pool.clone(), state.config.session_idle.as_secs_f64());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            housekeeping(&pool, idle_secs).await;
+        }
+    })
+}
+
+/// One purge; errors are logged and the next tick tries again.
+pub async fn housekeeping(pool: &PgPool, idle_secs: f64) {
+    match session::purge_expired(pool, idle_secs).await {
+        Ok(n) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+    }
+    match oidc::purge_expired_attempts(pool).await {
+        Ok(n) if n > 0 => tracing::info!(attempts = n, "purged expired sign-in attempts"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not purge expired sign-in attempts"),
+    }
 }
 
 pub fn router(state: AppState) -> Router {

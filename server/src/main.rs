@@ -28,9 +28,12 @@ async fn run() -> Result<(), StartupError> {
         server::demo::seed(&pool).await?;
     }
     let state = server::state(pool, config, leptos_options)?;
+    let _housekeeping = server::spawn_housekeeping(&state);
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "listening");
+    // The peer's address, for the per-client sign-in rate limit.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }

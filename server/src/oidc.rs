@@ -2,6 +2,12 @@
 //! (all kept server-side, single use, expiring), ID token verification,
 //! session creation, and sign-out of both SalesOps and Keycloak.
 //!
+//! A sign-in is bound to the browser that started it: `/auth/login` sets a
+//! random cookie (`SIGN_IN_COOKIE`) and stores its SHA-256 with the attempt;
+//! the callback finishes only with that cookie. Without it, anyone holding a
+//! callback URL (state and code) could finish the sign-in in their own
+//! browser, or plant their account in a victim's (login CSRF).
+//!
 //! Each route has its own span (`#[tracing::instrument]`, inside the request's
 //! span). Spans skip every argument: the query strings and forms here carry
 //! authorization codes, tokens and cookies, which must never be logged.
@@ -9,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
@@ -17,11 +23,13 @@ use openidconnect::{
     Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
 };
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use app::i18n::{Lang, T};
 
 use crate::cookies::{self, ScriptAccess};
+use crate::limits;
 use crate::pages::{lang_of, message};
 use crate::secret::SecretString;
 use crate::session;
@@ -33,10 +41,26 @@ const LOGIN_TTL_SECS: f64 = 600.0;
 const METADATA_TTL: Duration = Duration::from_secs(300);
 /// Clock skew tolerated on the ID token's expiry.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+/// Keycloak's signing keys are fetched again only for a key id not seen
+/// yet (a rotation), and at most this often: a flood of tokens with made-up
+/// key ids must not turn into a flood of requests to Keycloak.
+const KEYS_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+/// The cookie binding a sign-in attempt to the browser that started it.
+pub const SIGN_IN_COOKIE: &str = "salesops_sign_in";
 
 #[derive(Default)]
 pub struct OidcCache {
     metadata: tokio::sync::RwLock<Option<(Instant, ProviderMetadataWithLogout)>>,
+    /// For back-channel logout tokens. A mutex, not a lock for readers: a
+    /// refetch is rare, and concurrent posts with a new key id should wait
+    /// for one fetch rather than each start their own.
+    keys: tokio::sync::Mutex<SigningKeys>,
+}
+
+#[derive(Default)]
+struct SigningKeys {
+    set: Option<jsonwebtoken::jwk::JwkSet>,
+    fetched: Option<Instant>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +69,9 @@ pub enum SignInError {
     Unreachable(String),
     #[error("sign-in refused: {0}")]
     Refused(String),
+    /// The bound on sign-ins in progress is reached (`login_attempts_max`).
+    #[error("too many sign-ins in progress")]
+    Busy,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -61,6 +88,10 @@ impl SignInError {
                 tracing::warn!(%detail, "sign-in refused");
                 message(StatusCode::BAD_REQUEST, lang, T::SignInFailed, Some(("/auth/login", T::SignIn)))
                     .into_response()
+            }
+            SignInError::Busy => {
+                tracing::warn!("sign-in refused: too many attempts in progress");
+                crate::pages::too_many(lang, T::SignInBusy, Duration::from_secs(60))
             }
             SignInError::Database(e) => {
                 tracing::error!(error = %e, "sign-in database error");
@@ -106,13 +137,29 @@ fn client(state: &AppState, m: ProviderMetadataWithLogout) -> Result<DiscoveredC
     .set_redirect_uri(redirect_url(state)?))
 }
 
-/// Only same-site relative paths: "/accounts?q=x", never "//host" or "https://…".
+/// Only same-site paths (`app::domain::same_site_path`, the one check every
+/// redirect target from a request goes through); anything else goes to the
+/// account list.
 pub fn safe_return_to(raw: Option<&str>) -> String {
-    match raw {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']) => {
-            p.to_string()
-        }
-        _ => "/accounts".to_string(),
+    raw.and_then(app::domain::same_site_path).unwrap_or("/accounts").to_string()
+}
+
+/// SHA-256 of the binding cookie's value: what the attempt row keeps.
+fn binding_hash(value: &str) -> [u8; 32] {
+    Sha256::digest(value.as_bytes()).into()
+}
+
+/// Compares two hashes without stopping at the first difference, so the
+/// time taken says nothing about how much of a guess was right.
+fn same_hash(stored: &[u8], presented: &[u8; 32]) -> bool {
+    stored.len() == presented.len()
+        && std::hint::black_box(stored.iter().zip(presented).fold(0u8, |diff, (a, b)| diff | (a ^ b))) == 0
+}
+
+/// Removes the binding cookie: an attempt is finished (or failed) either way.
+fn clear_binding(state: &AppState, res: &mut Response) {
+    if let Ok(v) = cookies::set_cookie(&state.config, SIGN_IN_COOKIE, "", 0, ScriptAccess::None).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 
@@ -121,16 +168,49 @@ pub struct LoginQuery {
     return_to: Option<String>,
 }
 
+/// Starts a sign-in. Anyone may call this, and each call writes a row, so
+/// it is rate-limited per client address before anything else happens, and
+/// the number of attempts in progress is bounded (`start_login`).
 #[tracing::instrument(name = "login", skip_all)]
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     let lang = lang_of(&headers);
-    match start_login(&state, safe_return_to(q.return_to.as_deref())).await {
-        Ok(url) => Redirect::to(&url).into_response(),
+    let client = limits::client_address(&headers, &extensions, state.config.trusted_proxy);
+    if let Err(retry_after) = state.sign_in_limiter.take(client) {
+        tracing::warn!(%client, "sign-in rate limit reached");
+        return crate::pages::too_many(lang, T::SignInTooManyFromHere, retry_after);
+    }
+    let binding = session::new_token();
+    match start_login(&state, safe_return_to(q.return_to.as_deref()), &binding).await {
+        Ok(url) => {
+            let mut res = Redirect::to(&url).into_response();
+            let max_age = LOGIN_TTL_SECS as i64;
+            let cookie = cookies::set_cookie(&state.config, SIGN_IN_COOKIE, &binding, max_age, ScriptAccess::None);
+            if let Ok(v) = cookie.parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
         Err(e) => e.respond(lang),
     }
 }
 
-async fn start_login(state: &AppState, return_to: String) -> Result<String, SignInError> {
+/// Deletes sign-in attempts that can no longer finish. Run by a timer
+/// (`server::spawn_housekeeping`), once a minute per instance: sweeping on
+/// every `/auth/login` made each anonymous request a scan of the table.
+pub async fn purge_expired_attempts(pool: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("delete from login_attempts where created_at <= now() - make_interval(secs => $1)")
+        .bind(LOGIN_TTL_SECS)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+async fn start_login(state: &AppState, return_to: String, binding: &str) -> Result<String, SignInError> {
     let m = metadata(state).await?;
     let client = client(state, m)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -140,18 +220,29 @@ async fn start_login(state: &AppState, return_to: String) -> Result<String, Sign
         .add_scope(Scope::new("email".into()))
         .set_pkce_challenge(challenge)
         .url();
-    // Old, abandoned attempts are swept as new ones start.
-    sqlx::query("delete from login_attempts where created_at < now() - make_interval(secs => $1)")
-        .bind(LOGIN_TTL_SECS)
-        .execute(&state.pool)
-        .await?;
-    sqlx::query("insert into login_attempts (state, nonce, pkce_verifier, return_to) values ($1, $2, $3, $4)")
-        .bind(csrf.secret())
-        .bind(nonce.secret())
-        .bind(verifier.secret())
-        .bind(return_to)
-        .execute(&state.pool)
-        .await?;
+    // Inserted only while fewer than `login_attempts_max` live attempts
+    // exist, so a flood cannot grow the table without bound. The count stops
+    // at the bound and reads the created_at index, whatever the table holds.
+    // Concurrent starts may pass the bound by a few; that is its precision.
+    let inserted = sqlx::query(
+        "insert into login_attempts (state, nonce, pkce_verifier, return_to, browser_binding)
+         select $1, $2, $3, $4, $5
+         where (select count(*) from (select 1 from login_attempts
+                                      where created_at > now() - make_interval(secs => $6)
+                                      limit $7) live) < $7",
+    )
+    .bind(csrf.secret())
+    .bind(nonce.secret())
+    .bind(verifier.secret())
+    .bind(return_to)
+    .bind(binding_hash(binding).to_vec())
+    .bind(LOGIN_TTL_SECS)
+    .bind(i64::from(state.config.login_attempts_max))
+    .execute(&state.pool)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(SignInError::Busy);
+    }
     Ok(url.to_string())
 }
 
@@ -173,7 +264,8 @@ struct SignedIn {
 #[tracing::instrument(name = "sign_in_callback", skip_all, fields(user_id = tracing::field::Empty))]
 pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
     let lang = lang_of(&headers);
-    let result = finish_login(&state, q).await;
+    let binding = cookies::value(&headers, SIGN_IN_COOKIE);
+    let result = finish_login(&state, q, binding.as_deref()).await;
     // Session id rotation: whatever session this browser had before is ended.
     if let (Ok(_), Some(old)) = (&result, cookies::value(&headers, session::COOKIE)) {
         if let Err(e) = sqlx::query("delete from sessions where token_hash = $1")
@@ -184,7 +276,7 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q
             tracing::error!(error = %e, "could not end the previous session");
         }
     }
-    match result {
+    let mut res = match result {
         Ok(signed_in) => {
             let mut res = Redirect::to(&state.config.public(&signed_in.return_to)).into_response();
             if let Ok(v) = session::cookie(&state.config, &signed_in.session_token).parse() {
@@ -193,22 +285,40 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q
             res
         }
         Err(e) => e.respond(lang),
+    };
+    if binding.is_some() {
+        clear_binding(&state, &mut res);
     }
+    res
 }
 
-async fn finish_login(state: &AppState, q: CallbackQuery) -> Result<SignedIn, SignInError> {
+async fn finish_login(state: &AppState, q: CallbackQuery, binding: Option<&str>) -> Result<SignedIn, SignInError> {
     let attempt_state = q.state.ok_or_else(|| SignInError::Refused("callback without state".into()))?;
+    // The states we issue are short base64url; anything else is refused
+    // before it reaches the database (which cannot even hold a NUL byte).
+    let well_formed = (1..=128).contains(&attempt_state.len())
+        && attempt_state.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(SignInError::Refused("malformed state".into()));
+    }
     // Single use: the row is deleted whether or not the rest succeeds.
-    let attempt: Option<(String, String, String)> = sqlx::query_as(
+    // A replayed callback URL may come from anywhere: spending the state even
+    // when the browser does not match leaves an intercepted URL worthless.
+    let attempt: Option<(String, String, String, Vec<u8>)> = sqlx::query_as(
         "delete from login_attempts where state = $1 and created_at > now() - make_interval(secs => $2)
-         returning nonce, pkce_verifier, return_to",
+         returning nonce, pkce_verifier, return_to, browser_binding",
     )
     .bind(&attempt_state)
     .bind(LOGIN_TTL_SECS)
     .fetch_optional(&state.pool)
     .await?;
-    let (nonce, verifier, return_to) =
+    let (nonce, verifier, return_to, stored_binding) =
         attempt.ok_or_else(|| SignInError::Refused("unknown, reused or expired state".into()))?;
+    match binding {
+        Some(b) if same_hash(&stored_binding, &binding_hash(b)) => {}
+        Some(_) => return Err(SignInError::Refused("callback from another browser (binding cookie differs)".into())),
+        None => return Err(SignInError::Refused("callback without the sign-in binding cookie".into())),
+    }
     if let Some(err) = q.error {
         return Err(SignInError::Refused(format!("keycloak answered {err}")));
     }
@@ -431,25 +541,18 @@ pub async fn backchannel_logout(
 }
 
 async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInError> {
-    use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
+    use jsonwebtoken::{decode, decode_header, Validation};
     let refused = |m: &str| SignInError::Refused(m.to_string());
+    // Everything that can be checked without Keycloak is checked first: a
+    // garbage post costs no request to Keycloak.
     let header = decode_header(token).map_err(|e| refused(&e.to_string()))?;
-    let m = metadata(state).await?;
-    let jwks: JwkSet = state
-        .http
-        .get(m.jwks_uri().url().clone())
-        .send()
-        .await
-        .map_err(|e| SignInError::Unreachable(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| SignInError::Unreachable(e.to_string()))?;
-    let jwk = header.kid.as_deref().and_then(|kid| jwks.find(kid)).ok_or_else(|| refused("unknown signing key"))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| refused(&e.to_string()))?;
     // Keycloak signs with RS256; the token's own header does not choose the algorithm.
     if header.alg != jsonwebtoken::Algorithm::RS256 {
         return Err(refused("unexpected signing algorithm"));
     }
+    let kid = header.kid.as_deref().ok_or_else(|| refused("no key id"))?;
+    let m = metadata(state).await?;
+    let key = signing_key(state, &m, kid).await?;
     let mut validation = Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_issuer(&[m.issuer().as_str()]);
     validation.set_audience(&[state.config.oidc.client_id.as_str()]);
@@ -481,9 +584,45 @@ async fn end_sessions_for(state: &AppState, token: &str) -> Result<u64, SignInEr
     Ok(result.rows_affected())
 }
 
+/// Keycloak's key `kid`, from the cache; fetched again only when the id is
+/// unknown and the last fetch is older than `KEYS_REFETCH_INTERVAL`.
+async fn signing_key(
+    state: &AppState,
+    m: &ProviderMetadataWithLogout,
+    kid: &str,
+) -> Result<jsonwebtoken::DecodingKey, SignInError> {
+    let refused = |m: &str| SignInError::Refused(m.to_string());
+    let mut keys = state.oidc.keys.lock().await;
+    let cached = keys.set.as_ref().and_then(|set| set.find(kid)).cloned();
+    let jwk = match cached {
+        Some(jwk) => jwk,
+        None => {
+            if keys.fetched.is_some_and(|at| at.elapsed() < KEYS_REFETCH_INTERVAL) {
+                return Err(refused("unknown signing key (keys fetched recently)"));
+            }
+            // Counted from the attempt, so a failing Keycloak is not asked again at once either.
+            keys.fetched = Some(Instant::now());
+            let set: jsonwebtoken::jwk::JwkSet = state
+                .http
+                .get(m.jwks_uri().url().clone())
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+                .map_err(|e| SignInError::Unreachable(e.to_string()))?
+                .json()
+                .await
+                .map_err(|e| SignInError::Unreachable(e.to_string()))?;
+            let found = set.find(kid).cloned();
+            keys.set = Some(set);
+            found.ok_or_else(|| refused("unknown signing key"))?
+        }
+    };
+    jsonwebtoken::DecodingKey::from_jwk(&jwk).map_err(|e| refused(&e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::safe_return_to;
+    use super::{safe_return_to, same_hash};
 
     #[test]
     fn return_to_accepts_only_relative_paths() {
@@ -491,6 +630,15 @@ mod tests {
         assert_eq!(safe_return_to(Some("//evil.example/x")), "/accounts");
         assert_eq!(safe_return_to(Some("https://evil.example")), "/accounts");
         assert_eq!(safe_return_to(Some("/\\evil.example")), "/accounts");
+        assert_eq!(safe_return_to(Some("/%0d%0aSet-Cookie")), "/accounts");
         assert_eq!(safe_return_to(None), "/accounts");
+    }
+
+    #[test]
+    fn binding_hashes_compare_whole() {
+        let a = super::binding_hash("browser-a");
+        assert!(same_hash(&a, &a));
+        assert!(!same_hash(&super::binding_hash("browser-b"), &a));
+        assert!(!same_hash(&a[..31], &a), "a shorter stored value never matches");
     }
 }

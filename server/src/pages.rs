@@ -3,8 +3,10 @@
 //! cookies module (for the language), so the session and sign-in code above
 //! can use them freely.
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse};
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 
 use app::i18n::{Lang, T};
 
@@ -38,6 +40,13 @@ pub fn message(status: StatusCode, lang: Lang, text: T, link: Option<(&str, T)>)
         .unwrap_or_default();
     let body = format!("<h1>SalesOps</h1><p class=\"message\" role=\"alert\">{}</p>{link}", escape(text.text(lang)));
     (status, Html(page(lang, text.text(lang), &body)))
+}
+
+/// 429 with `Retry-After` (whole seconds) and a message saying to wait.
+pub fn too_many(lang: Lang, text: T, retry_after: Duration) -> Response {
+    let mut res = message(StatusCode::TOO_MANY_REQUESTS, lang, text, None).into_response();
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+    res
 }
 
 pub fn no_access(lang: Lang, name: &str) -> impl IntoResponse {

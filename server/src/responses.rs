@@ -54,5 +54,10 @@ pub async fn security_headers(State(config): State<Arc<Config>>, req: Request, n
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(h, header::X_FRAME_OPTIONS, "DENY");
+    // Only when users reach us over https: sent over plain http, browsers
+    // ignore it, and a development machine must stay reachable over http.
+    if config.https() {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
     res
 }

@@ -70,17 +70,32 @@ pub async fn create(
     Ok(token)
 }
 
-/// The live session's user, refreshing its idle timer.
+/// How stale `last_seen_at` may get before a request refreshes it. Writing
+/// it on every request cost an UPDATE and a synchronous commit per page,
+/// script and server-function call; the idle timeout (two hours by default)
+/// does not need it more precise than this.
+const LAST_SEEN_PRECISION_SECS: f64 = 60.0;
+
+/// The live session's user, refreshing its idle timer at most once a
+/// `LAST_SEEN_PRECISION_SECS`. One statement: the read, and an update that
+/// matches no row (and so writes nothing) while `last_seen_at` is recent.
 pub async fn lookup(pool: &PgPool, token: &str, idle_secs: f64) -> Result<Option<CurrentUser>, sqlx::Error> {
     let row: Option<(Uuid, String, String, Vec<String>)> = sqlx::query_as(
-        "update sessions s set last_seen_at = now()
-         from users u
-         where s.token_hash = $1 and u.id = s.user_id
-           and s.expires_at > now() and s.last_seen_at > now() - make_interval(secs => $2)
-         returning u.id, u.username, u.display_name, u.roles",
+        "with live as (
+             select s.token_hash, u.id, u.username, u.display_name, u.roles
+             from sessions s join users u on u.id = s.user_id
+             where s.token_hash = $1
+               and s.expires_at > now() and s.last_seen_at > now() - make_interval(secs => $2)
+         ), touched as (
+             update sessions set last_seen_at = now()
+             where token_hash = (select token_hash from live)
+               and last_seen_at < now() - make_interval(secs => $3)
+         )
+         select id, username, display_name, roles from live",
     )
     .bind(hash(token))
     .bind(idle_secs)
+    .bind(LAST_SEEN_PRECISION_SECS)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|(id, username, display_name, roles)| CurrentUser {
@@ -89,6 +104,50 @@ pub async fn lookup(pool: &PgPool, token: &str, idle_secs: f64) -> Result<Option
         display_name,
         roles: roles.iter().filter_map(|r| Role::from_realm_name(r)).collect(),
     }))
+}
+
+/// Ends sessions past their absolute or idle limit. Run by a timer
+/// (`server::spawn_housekeeping`), not by requests: `lookup` already refuses
+/// them, this only keeps the table small.
+pub async fn purge_expired(pool: &PgPool, idle_secs: f64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "delete from sessions where expires_at <= now() or last_seen_at <= now() - make_interval(secs => $1)",
+    )
+    .bind(idle_secs)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// What the file handler serves: the package folder (`/pkg/…`), the
+/// favicon, and whatever else sits at the top of the site root, read once
+/// at start. Such requests never read or write the session table, and
+/// their answers may be cached.
+#[derive(Clone, Debug, Default)]
+pub struct StaticFiles {
+    folders: Vec<String>,
+    files: Vec<String>,
+}
+
+impl StaticFiles {
+    pub fn of_site(site_root: &str, pkg_dir: &str) -> StaticFiles {
+        let mut folders = vec![format!("/{}/", pkg_dir.trim_matches('/'))];
+        let mut files = vec!["/favicon.ico".to_string()];
+        // A site not built yet (tests, a first start) has no folder: the defaults stand.
+        for entry in std::fs::read_dir(site_root).into_iter().flatten().flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => folders.push(format!("/{name}/")),
+                Ok(_) => files.push(format!("/{name}")),
+                Err(_) => {}
+            }
+        }
+        StaticFiles { folders, files }
+    }
+
+    pub fn serves(&self, path: &str) -> bool {
+        self.folders.iter().any(|f| path.starts_with(f.as_str())) || self.files.iter().any(|f| f == path)
+    }
 }
 
 /// Paths served to anyone: sign-in itself, static files, health, language.
@@ -112,16 +171,33 @@ fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
 }
 
 /// Resolves the session, refuses cross-site mutations, and sends pages to
-/// sign-in (or to the "no access" page) before anything renders.
-pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
+/// sign-in (or to the "no access" page) before anything renders. Static
+/// files skip the session; every other answer is `Cache-Control: no-store`
+/// (unless its handler chose otherwise): pages and `/api` answers carry the
+/// user's data, which no shared or browser cache may keep.
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
     let lang = pages::lang_of(req.headers());
     let mutation = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // Keycloak's back-channel call is server to server and proves itself with a signed token.
     if mutation && path != "/auth/backchannel-logout" && !same_origin(req.headers(), &state.config.public_origin()) {
         tracing::warn!(%path, "refused cross-site request");
-        return pages::message(StatusCode::FORBIDDEN, lang, app::i18n::T::ErrForbidden, None).into_response();
+        return no_store(pages::message(StatusCode::FORBIDDEN, lang, app::i18n::T::ErrForbidden, None).into_response());
     }
+    if state.static_files.serves(path) {
+        return next.run(req).await;
+    }
+    no_store(gate(state, req, next).await)
+}
+
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut().entry(header::CACHE_CONTROL).or_insert(header::HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn gate(state: AppState, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let lang = pages::lang_of(req.headers());
 
     let user = match cookies::value(req.headers(), COOKIE) {
         Some(token) => match lookup(&state.pool, &token, state.config.session_idle.as_secs_f64()).await {

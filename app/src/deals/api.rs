@@ -68,9 +68,18 @@ pub async fn move_deal(id: String, version: String, stage: String, back: Option<
         let user = crate::auth::server::require_writer()?;
         let id = crate::server::parse_id(&id)?;
         let version = crate::server::parse_version(&version)?;
+        // The same one same-site check as the sign-in's return address, made
+        // before anything changes: a `back` pointing off the site refuses the move.
+        let back = match back.as_deref() {
+            None => None,
+            Some(raw) => Some(
+                crate::domain::same_site_path(raw)
+                    .ok_or_else(|| AppError::field("back", crate::i18n::T::InvalidReturnAddress))?,
+            ),
+        };
         super::server::move_stage(&crate::server::pool()?, &user, id, version, stage.trim()).await?;
-        if let Some(back) = back.filter(|b| b.starts_with('/') && !b.starts_with("//")) {
-            leptos_axum::redirect(&back);
+        if let Some(back) = back {
+            leptos_axum::redirect(back);
         }
         Ok(())
     })

@@ -617,3 +617,20 @@ async fn a_form_posted_without_javascript_comes_back_with_the_error_in_the_url()
     let (id,): (Uuid,) = sqlx::query_as("select id from accounts").fetch_one(&app.pool).await.expect("created");
     assert_eq!(res.location(), Some(format!("/accounts/{id}?notice=created").as_str()));
 }
+
+/// Every request's statements run under the configured timeout, and a
+/// cancelled one reads as "took too long" (503), not as a server fault.
+#[tokio::test]
+async fn a_statement_past_the_timeout_is_cancelled_and_reads_as_busy() {
+    let app = TestApp::spawn_with(Overrides::new().env("DATABASE_STATEMENT_TIMEOUT_MS", "200")).await;
+    let started = std::time::Instant::now();
+    let err = sqlx::query("select pg_sleep(5)").execute(&app.pool).await.expect_err("cancelled");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "cancelled at the timeout");
+    let err = AppError::from(err);
+    assert_eq!(err, AppError::Busy);
+    assert_eq!(err.status(), 503);
+    assert_eq!(err.message(app::i18n::Lang::En), "The request took too long. Narrow it down and try again.");
+    // Ordinary requests still pass.
+    let rep = app.rep("김민준").await;
+    rep.create_account(&[("name", "빠른고객")]).await;
+}

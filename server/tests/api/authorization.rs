@@ -398,6 +398,8 @@ async fn the_sign_in_callback_refuses_missing_unknown_and_reused_state() {
     let app = TestApp::spawn().await;
     let anonymous = app.anonymous();
     let en = [("accept-language", "en")];
+    // The browser that started the hand-made attempts below: its binding cookie.
+    let browser = [("accept-language", "en"), ("cookie", "salesops_sign_in=b")];
     let users = app.count("users").await;
 
     for path in ["/auth/callback", "/auth/callback?code=abc", "/auth/callback?code=abc&state=never-issued"] {
@@ -408,37 +410,39 @@ async fn the_sign_in_callback_refuses_missing_unknown_and_reused_state() {
     }
 
     sqlx::query(
-        "insert into login_attempts (state, nonce, pkce_verifier, return_to) values ('state-1', 'nonce', 'verifier', '/accounts')",
+        "insert into login_attempts (state, nonce, pkce_verifier, return_to, browser_binding)
+         values ('state-1', 'nonce', 'verifier', '/accounts', sha256('b'))",
     )
     .execute(&app.pool)
     .await
     .expect("login attempt");
     // First use: the state is consumed, then Keycloak cannot be reached.
-    let res = anonymous.get_with("/auth/callback?code=abc&state=state-1", &en).await;
+    let res = anonymous.get_with("/auth/callback?code=abc&state=state-1", &browser).await;
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{}", res.body);
     assert_eq!(app.count("login_attempts").await, 0, "single use");
     // Second use of the same state is refused outright.
-    let res = anonymous.get_with("/auth/callback?code=abc&state=state-1", &en).await;
+    let res = anonymous.get_with("/auth/callback?code=abc&state=state-1", &browser).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
 
     // An expired attempt is refused as well.
     sqlx::query(
-        "insert into login_attempts (state, nonce, pkce_verifier, return_to, created_at)
-         values ('state-old', 'nonce', 'verifier', '/accounts', now() - interval '11 minutes')",
+        "insert into login_attempts (state, nonce, pkce_verifier, return_to, browser_binding, created_at)
+         values ('state-old', 'nonce', 'verifier', '/accounts', sha256('b'), now() - interval '11 minutes')",
     )
     .execute(&app.pool)
     .await
     .expect("old login attempt");
-    let res = anonymous.get_with("/auth/callback?code=abc&state=state-old", &en).await;
+    let res = anonymous.get_with("/auth/callback?code=abc&state=state-old", &browser).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
     // Keycloak reporting an error consumes the attempt and signs nobody in.
     sqlx::query(
-        "insert into login_attempts (state, nonce, pkce_verifier, return_to) values ('state-2', 'n', 'v', '/')",
+        "insert into login_attempts (state, nonce, pkce_verifier, return_to, browser_binding)
+         values ('state-2', 'n', 'v', '/', sha256('b'))",
     )
     .execute(&app.pool)
     .await
     .expect("login attempt");
-    let res = anonymous.get_with("/auth/callback?error=access_denied&state=state-2", &en).await;
+    let res = anonymous.get_with("/auth/callback?error=access_denied&state=state-2", &browser).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
 
     assert_eq!(app.count("sessions").await, 0, "no session was created");

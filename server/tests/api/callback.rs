@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -123,9 +124,11 @@ struct IdpState {
     issuer: String,
     reply: Mutex<TokenReply>,
     requests: Mutex<Vec<TokenRequest>>,
+    /// How often the JWKS was asked for (discovery and back-channel logout).
+    jwks_requests: AtomicUsize,
 }
 
-struct FakeIdp {
+pub(crate) struct FakeIdp {
     issuer: String,
     shared: Arc<IdpState>,
     server: tokio::task::JoinHandle<()>,
@@ -151,7 +154,8 @@ async fn discovery(State(s): State<Arc<IdpState>>) -> Json<Value> {
     }))
 }
 
-async fn jwks() -> Json<Value> {
+async fn jwks(State(s): State<Arc<IdpState>>) -> Json<Value> {
+    s.jwks_requests.fetch_add(1, Ordering::SeqCst);
     let key: Value = serde_json::from_str(TEST_JWK).expect("fixture JWK is JSON");
     Json(json!({ "keys": [key] }))
 }
@@ -190,6 +194,7 @@ impl FakeIdp {
             issuer: issuer.clone(),
             reply: Mutex::new(TokenReply::Error(StatusCode::BAD_REQUEST, json!({"error": "invalid_request"}))),
             requests: Mutex::new(Vec::new()),
+            jwks_requests: AtomicUsize::new(0),
         });
         let router = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -213,6 +218,10 @@ impl FakeIdp {
 
     fn requests(&self) -> Vec<TokenRequest> {
         self.shared.requests.lock().expect("requests lock").clone()
+    }
+
+    fn jwks_requests(&self) -> usize {
+        self.shared.jwks_requests.load(Ordering::SeqCst)
     }
 
     /// ID token claims as Keycloak issues them for `salesops`.
@@ -274,15 +283,19 @@ impl SignInFailed for Resp {
 
 /// A started sign-in, as read from the redirect to the provider.
 #[derive(Debug)]
-struct Login {
+pub(crate) struct Login {
     state: String,
     nonce: String,
     code_challenge: String,
     query: HashMap<String, String>,
+    /// The value of the cookie binding the attempt to this browser.
+    binding: String,
+    /// That cookie as set (`salesops_sign_in=…; Path=/; …`).
+    binding_cookie: String,
 }
 
 /// The shared test app, configured to trust the fake provider beside it.
-struct App {
+pub(crate) struct App {
     app: TestApp,
     idp: FakeIdp,
 }
@@ -296,52 +309,100 @@ impl Deref for App {
 }
 
 impl App {
-    async fn spawn() -> App {
+    pub(crate) async fn spawn() -> App {
+        Self::spawn_with(Overrides::new()).await
+    }
+
+    /// With some other settings changed as well.
+    pub(crate) async fn spawn_with(overrides: Overrides) -> App {
         let idp = FakeIdp::start().await;
-        let overrides = Overrides::new()
+        let overrides = overrides
             .env("OIDC_ISSUER_URL", idp.issuer.clone())
             .env("OIDC_CLIENT_ID", CLIENT_ID)
             .env("OIDC_CLIENT_SECRET", CLIENT_SECRET)
-            .env("SALESOPS_PUBLIC_URL", ORIGIN);
+            .env_default("SALESOPS_PUBLIC_URL", ORIGIN);
         let app = TestApp::spawn_with(overrides).await;
         App { app, idp }
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let cookies: Vec<(&str, &str)> = cookie.map(|t| (server::session::COOKIE, t)).into_iter().collect();
+        self.get_with_cookies(path, &cookies, &[]).await
+    }
+
+    /// A GET with these cookies (name, value) and headers.
+    pub(crate) async fn get_with_cookies(
+        &self,
+        path: &str,
+        cookies: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut b = Request::builder().method(Method::GET).uri(path);
-        if let Some(token) = cookie {
-            b = b.header(header::COOKIE, format!("{}={token}", server::session::COOKIE));
+        if !cookies.is_empty() {
+            let pairs: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            b = b.header(header::COOKIE, pairs.join("; "));
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
         }
         self.send(b.body(Body::empty()).expect("request")).await
     }
 
     /// GET /auth/login and read state, nonce and PKCE challenge from the redirect.
-    async fn login(&self, return_to: &str) -> Login {
+    pub(crate) async fn login(&self, return_to: &str) -> Login {
         let path = format!("/auth/login?{}", serde_urlencoded::to_string([("return_to", return_to)]).expect("query"));
         let res = self.get(&path, None).await;
+        Self::started(&res, &self.idp.issuer)
+    }
+
+    /// The sign-in a successful `/auth/login` answer started.
+    #[track_caller]
+    pub(crate) fn started(res: &Resp, issuer: &str) -> Login {
         assert!(res.status.is_redirection(), "login must redirect; got {} {}", res.status, res.body);
         let location = res.location().expect("login redirects somewhere");
         let url = url::Url::parse(location).expect("absolute authorization URL");
         assert_eq!(
             format!("{}{}", url.origin().ascii_serialization(), url.path()),
-            format!("{}/authorize", self.idp.issuer),
+            format!("{issuer}/authorize"),
             "login goes to the provider's authorization endpoint"
         );
         let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
         let field =
             |k: &str| query.get(k).cloned().unwrap_or_else(|| panic!("authorization URL without {k}: {location}"));
         assert_eq!(field("code_challenge_method"), "S256", "PKCE with S256");
-        Login { state: field("state"), nonce: field("nonce"), code_challenge: field("code_challenge"), query }
+        let binding_cookie = res
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{}=", server::oidc::SIGN_IN_COOKIE)))
+            .unwrap_or_else(|| panic!("login sets the binding cookie: {:?}", res.set_cookies()));
+        let binding = cookie_value(&binding_cookie);
+        Login {
+            state: field("state"),
+            nonce: field("nonce"),
+            code_challenge: field("code_challenge"),
+            query,
+            binding,
+            binding_cookie,
+        }
     }
 
-    async fn callback_query(&self, query: &[(&str, &str)], cookie: Option<&str>) -> Resp {
+    /// The callback as the browser that started the sign-in sends it.
+    async fn callback_query(&self, query: &[(&str, &str)], login: &Login, cookie: Option<&str>) -> Resp {
+        self.callback_in_browser(query, Some(&login.binding), cookie).await
+    }
+
+    /// The callback from a browser with this binding cookie (`None`: a
+    /// browser that never started a sign-in).
+    async fn callback_in_browser(&self, query: &[(&str, &str)], binding: Option<&str>, cookie: Option<&str>) -> Resp {
         let path = format!("/auth/callback?{}", serde_urlencoded::to_string(query).expect("query"));
-        self.get(&path, cookie).await
+        let mut cookies: Vec<(&str, &str)> = cookie.map(|t| (server::session::COOKIE, t)).into_iter().collect();
+        cookies.extend(binding.map(|b| (server::oidc::SIGN_IN_COOKIE, b)));
+        self.get_with_cookies(&path, &cookies, &[]).await
     }
 
-    /// The provider's redirect back with a code for `login`.
+    /// The provider's redirect back with a code for `login`, in the browser that started it.
     async fn callback(&self, login: &Login, cookie: Option<&str>) -> Resp {
-        self.callback_query(&[("code", "anything"), ("state", &login.state)], cookie).await
+        self.callback_query(&[("code", "anything"), ("state", &login.state)], login, cookie).await
     }
 
     /// A whole sign-in; returns the callback's answer and the new session token.
@@ -427,7 +488,13 @@ impl App {
 #[track_caller]
 fn session_token(res: &Resp) -> String {
     let cookie = res.session_cookie().unwrap_or_else(|| panic!("no session cookie set: {:?}", res.set_cookies()));
-    let value = cookie.split(';').next().expect("cookie pair");
+    cookie_value(&cookie)
+}
+
+/// The value of a `Set-Cookie` header.
+#[track_caller]
+fn cookie_value(set_cookie: &str) -> String {
+    let value = set_cookie.split(';').next().expect("cookie pair");
     value.split_once('=').expect("name=value").1.to_string()
 }
 
@@ -464,9 +531,30 @@ async fn a_valid_id_token_signs_in_and_sets_the_session_cookie() {
     let claims = app.idp.id_claims(&login.nonce, "kc-subject-1", "minsu.kim", &["sales-rep"], "kc-sid-1");
     let id_token = sign(&claims, Signer::Provider);
     app.idp.reply(TokenReply::IdToken(id_token.clone()));
+    // The attempt is bound to this browser: an HttpOnly, SameSite=Lax cookie
+    // living as long as the attempt, whose SHA-256 the attempt row keeps.
+    let attrs = cookie_attributes(&login.binding_cookie);
+    assert!(attrs.contains_key("httponly"), "HttpOnly: {}", login.binding_cookie);
+    assert_eq!(attrs.get("samesite").map(String::as_str), Some("Lax"), "{}", login.binding_cookie);
+    assert_eq!(attrs.get("max-age").map(String::as_str), Some("600"), "{}", login.binding_cookie);
+    assert!(!attrs.contains_key("secure"), "no Secure for an http public URL: {}", login.binding_cookie);
+    assert!(login.binding.len() >= 43, "a 256-bit random value: {}", login.binding);
+    let (stored,): (Vec<u8>,) = sqlx::query_as("select browser_binding from login_attempts where state = $1")
+        .bind(&login.state)
+        .fetch_one(&app.pool)
+        .await
+        .expect("attempt row");
+    assert_eq!(stored, Sha256::digest(login.binding.as_bytes()).to_vec(), "only the hash is stored");
+
     let res = app.callback(&login, None).await;
     res.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(res.location(), Some("http://127.0.0.1:3000/accounts"));
+    let cleared = res
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{}=;", server::oidc::SIGN_IN_COOKIE)))
+        .unwrap_or_else(|| panic!("the binding cookie is cleared: {:?}", res.set_cookies()));
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
 
     // The cookie: HttpOnly, SameSite=Lax, Path=/, no Secure over plain http.
     let cookie = res.session_cookie().expect("session cookie");
@@ -627,8 +715,8 @@ async fn a_wrong_or_missing_nonce_is_refused() {
     let claims = app.idp.id_claims("not-the-nonce", "kc-subject-1", "minsu.kim", &["sales-rep"], "kc-sid-1");
     app.idp.reply_id_token(&claims, Signer::Provider);
     let path = format!("/auth/callback?code=anything&state={}", login.state);
-    let req = Request::builder().uri(path).header(header::ACCEPT_LANGUAGE, "en").body(Body::empty()).expect("request");
-    let res = app.send(req).await;
+    let binding = [(server::oidc::SIGN_IN_COOKIE, login.binding.as_str())];
+    let res = app.get_with_cookies(&path, &binding, &[("accept-language", "en")]).await;
     res.assert_status(StatusCode::BAD_REQUEST);
     assert!(res.body.contains(SIGN_IN_FAILED_EN), "English failure page: {}", res.body);
     app.assert_nobody_signed_in().await;
@@ -738,7 +826,7 @@ async fn a_token_endpoint_error_is_refused() {
 async fn an_error_callback_is_refused_and_spends_the_state() {
     let app = App::spawn().await;
     let login = app.login("/accounts").await;
-    let res = app.callback_query(&[("error", "access_denied"), ("state", &login.state)], None).await;
+    let res = app.callback_query(&[("error", "access_denied"), ("state", &login.state)], &login, None).await;
     res.assert_sign_in_failed();
     assert_eq!(app.count("login_attempts").await, 0, "the state is consumed");
 
@@ -765,8 +853,8 @@ async fn a_stale_unknown_or_missing_state_is_refused() {
     app.idp.reply_id_token(&claims, Signer::Provider);
     app.callback(&login, None).await.assert_sign_in_failed();
 
-    app.callback_query(&[("code", "anything"), ("state", "made-up-state")], None).await.assert_sign_in_failed();
-    app.callback_query(&[("code", "anything")], None).await.assert_sign_in_failed();
+    app.callback_query(&[("code", "anything"), ("state", "made-up-state")], &login, None).await.assert_sign_in_failed();
+    app.callback_query(&[("code", "anything")], &login, None).await.assert_sign_in_failed();
     assert!(app.idp.requests().is_empty(), "the token endpoint is never called");
     app.assert_nobody_signed_in().await;
 
@@ -879,4 +967,85 @@ async fn an_invalid_logout_token_is_refused_and_ends_nothing() {
         assert!(app.session(&b).await.is_some(), "logout token with {what} ended a session");
     }
     assert_eq!(app.count("sessions").await, 2);
+}
+
+// --- 10. the sign-in is bound to the browser that started it
+
+#[tokio::test]
+async fn a_callback_in_another_browser_is_refused_and_signs_nobody_in() {
+    let app = App::spawn().await;
+
+    // Someone else's callback URL (state and code), opened in a browser
+    // without the binding cookie: the "sign in again" page, no session.
+    let login = app.login("/accounts").await;
+    let claims = app.idp.id_claims(&login.nonce, "kc-subject-1", "minsu.kim", &["sales-rep"], "kc-sid-1");
+    app.idp.reply_id_token(&claims, Signer::Provider);
+    let url = [("code", "anything"), ("state", login.state.as_str())];
+    let res = app.callback_in_browser(&url, None, None).await;
+    res.assert_sign_in_failed();
+    assert!(res.body.contains("href=\"/auth/login\""), "offers to sign in again: {}", res.body);
+    assert!(app.idp.requests().is_empty(), "the code is never exchanged");
+    assert_eq!(app.count("login_attempts").await, 0, "the intercepted state is spent");
+    app.assert_nobody_signed_in().await;
+
+    // With the binding cookie of another sign-in (the attacker's own browser).
+    let victim = app.login("/accounts").await;
+    let attacker = app.login("/accounts").await;
+    let claims = app.idp.id_claims(&victim.nonce, "kc-subject-1", "minsu.kim", &["sales-rep"], "kc-sid-1");
+    app.idp.reply_id_token(&claims, Signer::Provider);
+    let url = [("code", "anything"), ("state", victim.state.as_str())];
+    app.callback_in_browser(&url, Some(&attacker.binding), None).await.assert_sign_in_failed();
+    app.callback_in_browser(&url, Some(""), None).await.assert_sign_in_failed();
+    assert!(app.idp.requests().is_empty(), "the code is never exchanged");
+    app.assert_nobody_signed_in().await;
+
+    // The browser that started a sign-in still finishes it.
+    let claims = app.idp.id_claims(&attacker.nonce, "kc-subject-2", "jiwoo.lee", &["sales-rep"], "kc-sid-2");
+    app.idp.reply_id_token(&claims, Signer::Provider);
+    app.callback(&attacker, None).await.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+#[tokio::test]
+async fn the_binding_cookie_is_secure_when_the_public_url_is_https() {
+    let app = App::spawn_with(Overrides::new().env("SALESOPS_PUBLIC_URL", "https://crm.example.co.kr")).await;
+    let login = app.login("/accounts").await;
+    let attrs = cookie_attributes(&login.binding_cookie);
+    assert!(attrs.contains_key("secure"), "Secure over https: {}", login.binding_cookie);
+    assert!(attrs.contains_key("httponly"), "{}", login.binding_cookie);
+}
+
+// --- 11. Keycloak's keys are cached
+
+#[tokio::test]
+async fn backchannel_logout_fetches_keycloaks_keys_once_and_not_for_garbage() {
+    let app = App::spawn().await;
+    let (_, a) = app.sign_in("kc-subject-a", "minsu.kim", &["sales-rep"], "kc-sid-a", None).await;
+    let (_, b) = app.sign_in("kc-subject-b", "jiwoo.lee", &["sales-rep"], "kc-sid-b", None).await;
+    // Discovery (sign-in) has read the keys already, through openidconnect.
+    let before = app.idp.jwks_requests();
+
+    // Garbage costs no request to Keycloak.
+    for garbage in ["not-a-jwt", "a.b.c", "", &"x".repeat(10_000)] {
+        let res = app.backchannel_logout(garbage).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{garbage:.20}: {}", res.body);
+    }
+    let hs256 = sign(&app.idp.logout_claims("kc-subject-a", "kc-sid-a"), Signer::ClientSecretHs256);
+    app.backchannel_logout(&hs256).await.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(app.idp.jwks_requests(), before, "no key fetch for garbage");
+
+    // Two valid posts: one fetch.
+    let token = sign(&app.idp.logout_claims("kc-subject-a", "kc-sid-a"), Signer::Provider);
+    app.backchannel_logout(&token).await.assert_status(StatusCode::OK);
+    let token = sign(&app.idp.logout_claims("kc-subject-b", "kc-sid-b"), Signer::Provider);
+    app.backchannel_logout(&token).await.assert_status(StatusCode::OK);
+    assert_eq!(app.idp.jwks_requests(), before + 1, "two back-channel posts, one key fetch");
+    assert!(app.session(&a).await.is_none() && app.session(&b).await.is_none());
+
+    // Unknown key ids right after a fetch do not fetch again.
+    for _ in 0..3 {
+        let foreign = sign(&app.idp.logout_claims("kc-subject-a", "kc-sid-a"), Signer::ForeignUnknownKid);
+        app.backchannel_logout(&foreign).await.assert_status(StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(app.idp.jwks_requests(), before + 1, "at most one fetch a minute");
 }

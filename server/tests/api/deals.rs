@@ -485,18 +485,40 @@ async fn the_no_script_stage_selector_goes_back_to_a_same_site_page_with_its_con
     assert_eq!(res.location(), Some("/deals/board?owner="));
     assert_eq!(stage_of(&app, id).await, ("negotiation".into(), 70));
 
-    // Another site is never a destination: the browser goes back where it came from.
-    for (version, back) in [(2, "//evil.example/deals"), (3, "https://evil.example/")] {
-        let res = post(version, if version == 2 { "qualified" } else { "negotiation" }, back).await;
+    // Another site is never a destination: the move is refused, with the
+    // reason, back on the page the browser came from, and nothing changes.
+    let before = app.deal_fingerprint().await;
+    for back in [
+        "//evil.example/deals",
+        "//evil",
+        "https://evil.example/",
+        "https://evil",
+        "/\\evil.example",
+        "/%0d%0aSet-Cookie",
+        "/\t/evil.example",
+    ] {
+        let res = post(2, "qualified", back).await;
         res.assert_status(StatusCode::FOUND);
         let location = res.location().unwrap_or_default();
         assert!(location.starts_with(&board) && !location.contains("evil"), "{back}: redirected to {location}");
+        let location = url::Url::parse(location).expect("absolute URL");
+        let encoded = location.query_pairs().find(|(k, _)| k == "__err").map(|(_, v)| v.into_owned()).expect("__err");
+        let json = base64::engine::general_purpose::URL_SAFE.decode(&encoded).expect("base64");
+        let err: AppError = serde_json::from_slice(&json).expect("an AppError");
+        assert_eq!(err, AppError::field("back", T::InvalidReturnAddress), "{back}");
+        assert_eq!(app.deal_fingerprint().await, before, "{back}: nothing changed");
     }
-    assert_eq!(app.version("deals", id).await, 4);
+    // The app's own client (JSON) gets the same refusal.
+    let body =
+        fields(&[("id", &id.to_string()), ("version", "2"), ("stage", "qualified"), ("back", "/\\evil.example")]);
+    let res = rep.post_fn("/api/deals/move", &body).await;
+    assert_eq!(res.field_errors(), vec![("back".to_string(), T::InvalidReturnAddress)]);
+    assert_eq!(app.deal_fingerprint().await, before);
+    assert_eq!(app.version("deals", id).await, 2);
 
     // A refused move comes back to the board with the reason, and changes nothing.
     let before = app.deal_fingerprint().await;
-    let res = post(4, "lost", "/deals/board").await;
+    let res = post(2, "lost", "/deals/board").await;
     res.assert_status(StatusCode::FOUND);
     let location = url::Url::parse(res.location().expect("a redirect")).expect("absolute URL");
     assert!(location.as_str().starts_with(&board), "{location}");

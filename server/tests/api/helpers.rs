@@ -63,6 +63,14 @@ impl Overrides {
         self
     }
 
+    /// Like `env`, unless the variable is set already.
+    pub fn env_default(self, name: &str, value: impl Into<String>) -> Overrides {
+        match self.lookup(name) {
+            Some(_) => self,
+            None => self.env(name, value),
+        }
+    }
+
     /// Serve static files (`/pkg/…`) from here instead of `target/site`.
     pub fn site_root(mut self, path: impl Into<String>) -> Overrides {
         self.site_root = Some(path.into());
