@@ -623,9 +623,8 @@ async fn a_form_posted_without_javascript_comes_back_with_the_error_in_the_url()
 #[tokio::test]
 async fn a_statement_past_the_timeout_is_cancelled_and_reads_as_busy() {
     let app = TestApp::spawn_with(Overrides::new().env("DATABASE_STATEMENT_TIMEOUT_MS", "200")).await;
-    let started = std::time::Instant::now();
+    // Without the timeout this statement would succeed after 5 s.
     let err = sqlx::query("select pg_sleep(5)").execute(&app.pool).await.expect_err("cancelled");
-    assert!(started.elapsed() < std::time::Duration::from_secs(4), "cancelled at the timeout");
     let err = AppError::from(err);
     assert_eq!(err, AppError::Busy);
     assert_eq!(err.status(), 503);
