@@ -339,10 +339,21 @@ pub trait Echo: Serialize {
 impl<F: Serialize> Echo for F {}
 
 /// The form an echo came from; fields it does not carry stay empty.
+/// Read from JSON text on purpose: island props already decode each form
+/// from text, so the browser bundle carries no second decoder for it.
 pub fn from_pairs<F: DeserializeOwned + Default>(pairs: &Submitted) -> F {
-    let map: serde_json::Map<String, Value> =
-        pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    serde_json::from_value(Value::Object(map)).unwrap_or_default()
+    let mut json = String::from("{");
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        let (Ok(k), Ok(v)) = (serde_json::to_string(k), serde_json::to_string(v)) else { return F::default() };
+        json.push_str(&k);
+        json.push(':');
+        json.push_str(&v);
+    }
+    json.push('}');
+    serde_json::from_str(&json).unwrap_or_default()
 }
 
 #[cfg(test)]

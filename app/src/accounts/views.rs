@@ -341,7 +341,7 @@ pub fn AccountSummary(account: Account, can: Permissions) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1 data-testid="account-name">{a.name.clone()}</h1>
-            <RecordActions kind=Entity::Account id=a.id version=a.version can />
+            <RecordActions kind=Entity::Account id=a.id.to_string() version=a.version can_edit=can.edit can_restore=can.restore />
         </div>
         {a.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">

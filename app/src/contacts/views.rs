@@ -231,7 +231,7 @@ pub fn ContactPage() -> impl IntoView {
                         view! {
                             <div class="page-head">
                                 <h1 data-testid="contact-name">{r.name.clone()}</h1>
-                                <RecordActions kind=Entity::Contact id=r.id version=c.version can=d.can />
+                                <RecordActions kind=Entity::Contact id=r.id.to_string() version=c.version can_edit=d.can.edit can_restore=d.can.restore />
                             </div>
                             {c.deleted_at.map(|_| view! { <DeletedBanner /> })}
                             <dl class="record">

@@ -334,7 +334,7 @@ pub fn DealSummary(
     view! {
         <div class="page-head">
             <h1 data-testid="deal-name">{deal.name.clone()}</h1>
-            <RecordActions kind=Entity::Deal id=deal.id version=deal.version can />
+            <RecordActions kind=Entity::Deal id=deal.id.to_string() version=deal.version can_edit=can.edit can_restore=can.restore />
         </div>
         {deal.deleted_at.map(|_| view! { <DeletedBanner /> })}
         <dl class="record">

@@ -1,19 +1,17 @@
 //! What every record page shares: the delete/restore island, the edit form's
 //! frame, the deleted banner and the change history.
 
-use leptos::prelude::*;
-use uuid::Uuid;
-
 use super::api::{DeleteRecord, RestoreRecord};
-use super::{AuditAction, Entity, HistoryEntry, Permissions};
+use super::{AuditAction, Entity, HistoryEntry};
 use crate::error::AppError;
 use crate::i18n::{format_datetime, T};
 use crate::ui::{lang, ErrorBox};
+use leptos::prelude::*;
 
 /// Edit, delete and restore over a record of any kind, hydrated on its own
 /// (an island): sent without a reload, a refusal shown right here.
 #[island]
-pub fn RecordActions(kind: Entity, id: Uuid, version: i32, can: Permissions) -> impl IntoView {
+pub fn RecordActions(kind: Entity, id: String, version: i32, can_edit: bool, can_restore: bool) -> impl IntoView {
     let lang = lang();
     let delete = ServerAction::<DeleteRecord>::new();
     let restore = ServerAction::<RestoreRecord>::new();
@@ -21,21 +19,23 @@ pub fn RecordActions(kind: Entity, id: Uuid, version: i32, can: Permissions) -> 
         (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <ErrorBox error=e /> }),
         _ => None,
     };
+    let edit_href = format!("{}/{id}/edit", kind.list_path());
+    let (id_delete, id_restore) = (id.clone(), id);
     view! {
         <div class="actions">
-            {can.edit.then(|| view! { <a class="button" href=kind.edit_path(id)>{T::Edit.text(lang)}</a> })}
-            {can.edit.then(|| view! {
+            {can_edit.then(|| view! { <a class="button" href=edit_href>{T::Edit.text(lang)}</a> })}
+            {can_edit.then(|| view! {
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="kind" value=kind.code() />
-                    <input type="hidden" name="id" value=id.to_string() />
+                    <input type="hidden" name="id" value=id_delete />
                     <input type="hidden" name="version" value=version.to_string() />
                     <button type="submit" class="danger">{T::Delete.text(lang)}</button>
                 </ActionForm>
             })}
-            {can.restore.then(|| view! {
+            {can_restore.then(|| view! {
                 <ActionForm action=restore attr:class="inline">
                     <input type="hidden" name="kind" value=kind.code() />
-                    <input type="hidden" name="id" value=id.to_string() />
+                    <input type="hidden" name="id" value=id_restore />
                     <button type="submit">{T::Restore.text(lang)}</button>
                 </ActionForm>
             })}
