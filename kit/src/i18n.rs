@@ -42,18 +42,37 @@ impl Lang {
 }
 
 macro_rules! messages {
-    ($($key:ident => $ko:expr, $en:expr;)*) => {
+    (
+        $($key:ident => $ko:expr, $en:expr;)*
+        @server_only
+        $($skey:ident => $sko:expr, $sen:expr;)*
+    ) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum T { $($key),* }
+        pub enum T { $($key,)* $($skey,)* }
         impl T {
             pub fn text(self, lang: Lang) -> &'static str {
                 match (self, lang) {
                     $( (T::$key, Lang::Ko) => $ko, (T::$key, Lang::En) => $en, )*
+                    $( (T::$skey, Lang::Ko) => server_only($sko), (T::$skey, Lang::En) => server_only($sen), )*
                 }
             }
-            pub const ALL: &'static [T] = &[$(T::$key),*];
+            pub const ALL: &'static [T] = &[$(T::$key,)* $(T::$skey,)*];
+            /// Keys whose text only the server build carries.
+            pub const SERVER_ONLY: &'static [T] = &[$(T::$skey,)*];
         }
     };
+}
+
+/// Messages only server-rendered pages show (the import's refusals, the
+/// sign-in limits) keep their place in `T` on both sides, so keys travel
+/// by index, but the browser build leaves their text out: every string in
+/// the table would otherwise ship in the WASM of every page.
+const fn server_only(text: &'static str) -> &'static str {
+    if cfg!(feature = "ssr") {
+        text
+    } else {
+        ""
+    }
 }
 
 /// A key travels as its position in `T::ALL` (server and browser come from one
@@ -183,8 +202,6 @@ messages! {
     SignInFailed => "로그인하지 못했습니다. 다시 시도하세요.", "Sign-in failed. Please try again.";
     IdpUnavailable => "로그인 서버(Keycloak)에 연결할 수 없습니다. 잠시 후 다시 시도하세요.", "The sign-in server (Keycloak) cannot be reached. Please try again shortly.";
     SignedOut => "로그아웃했습니다.", "You have signed out.";
-    SignInTooManyFromHere => "이 네트워크에서 로그인 시도가 너무 많습니다. 1분쯤 기다린 뒤 다시 시도하세요.", "Too many sign-in attempts from your network. Please wait a minute and try again.";
-    SignInBusy => "지금 진행 중인 로그인이 너무 많습니다. 1분쯤 뒤에 다시 시도하세요.", "Too many sign-ins are in progress right now. Please try again in a minute.";
     InvalidReturnAddress => "돌아갈 주소가 이 사이트의 페이지가 아닙니다.", "The return address is not a page of this site.";
     RoleRep => "영업 담당", "Sales rep";
     RoleManager => "영업 매니저", "Sales manager";
@@ -293,6 +310,10 @@ messages! {
     ActionStage => "단계 변경", "Stage changed";
     Pipeline => "파이프라인", "Pipeline";
     AccountHasDeals => "진행 중인 영업기회가 있는 고객사는 삭제할 수 없습니다. 영업기회를 먼저 정리하세요.", "This account still has deals. Delete or move them first.";
+    @server_only
+    // Sign-in limits: the plain pages of the server crate show these.
+    SignInTooManyFromHere => "이 네트워크에서 로그인 시도가 너무 많습니다. 1분쯤 기다린 뒤 다시 시도하세요.", "Too many sign-in attempts from your network. Please wait a minute and try again.";
+    SignInBusy => "지금 진행 중인 로그인이 너무 많습니다. 1분쯤 뒤에 다시 시도하세요.", "Too many sign-ins are in progress right now. Please try again in a minute.";
     // Spreadsheet import: refusals of a whole file (the limits quoted are `import::read::Limits::default()`).
     ImportEmptyFile => "빈 파일입니다.", "The file is empty.";
     ImportFileTooLarge => "파일이 너무 큽니다. 20MB 이하로 나눠서 올려 주세요.", "The file is too large. Split it into files of at most 20 MB.";
@@ -389,9 +410,13 @@ mod tests {
     #[test]
     fn every_key_has_both_languages() {
         for key in T::ALL {
-            assert!(!key.text(Lang::Ko).is_empty(), "{key:?} ko");
-            assert!(!key.text(Lang::En).is_empty(), "{key:?} en");
+            // Without `ssr` (the browser build) server-only texts are left out.
+            let carried = cfg!(feature = "ssr") || !T::SERVER_ONLY.contains(key);
+            assert_eq!(!key.text(Lang::Ko).is_empty(), carried, "{key:?} ko");
+            assert_eq!(!key.text(Lang::En).is_empty(), carried, "{key:?} en");
         }
+        assert!(T::SERVER_ONLY.contains(&T::ImportNotSpreadsheet));
+        assert!(!T::SERVER_ONLY.contains(&T::ErrBusy), "islands show this one");
     }
 
     #[test]
