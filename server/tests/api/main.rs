@@ -18,6 +18,5 @@ mod authorization;
 mod callback;
 mod contacts;
 mod deals;
-mod robustness;
 mod sessions;
 mod sign_in_limits;
