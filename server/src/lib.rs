@@ -36,14 +36,14 @@ pub mod session;
 #[cfg(test)]
 mod layering;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRef;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool};
 
@@ -172,8 +172,18 @@ pub async fn housekeeping(pool: &PgPool, idle_secs: f64) {
     }
 }
 
+/// The app's routes, listed once per process. Listing them renders the app
+/// with a process-wide flag set that parks, for good, any resource first
+/// polled meanwhile on another thread (leptos-rs/leptos#4773): a second
+/// listing while a page renders would hang that page. One listing, before
+/// the first router exists, means no page can be rendering during it.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let pool = state.pool.clone();
     let options = state.leptos_options.clone();
     let idp = app::IdentityProviderOrigin(state.config.issuer_origin());

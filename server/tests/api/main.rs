@@ -18,5 +18,6 @@ mod authorization;
 mod callback;
 mod contacts;
 mod deals;
+mod robustness;
 mod sessions;
 mod sign_in_limits;
