@@ -197,6 +197,78 @@ pub fn same_site_path(raw: &str) -> Option<&str> {
     Some(raw)
 }
 
+// --- Stages and the stage rules (deals, import)
+
+/// A pipeline stage: data in the `stages` table, not code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageInfo {
+    pub id: String,
+    pub position: i32,
+    pub name_ko: String,
+    pub name_en: String,
+    pub default_probability: i32,
+    pub is_won: bool,
+    pub is_lost: bool,
+}
+
+impl StageInfo {
+    pub fn name(&self, lang: crate::i18n::Lang) -> &str {
+        match lang {
+            crate::i18n::Lang::Ko => &self.name_ko,
+            crate::i18n::Lang::En => &self.name_en,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.is_won || self.is_lost
+    }
+}
+
+/// What the stage rules look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageFacts {
+    pub amount: Option<rust_decimal::Decimal>,
+    pub close_date: Option<chrono::NaiveDate>,
+    pub lost_reason: Option<String>,
+}
+
+/// The stage rules, the same whatever path changes a stage (form, board, import, API):
+/// a won deal has an amount and a close date, a lost deal a reason, and only a
+/// manager reopens a closed deal.
+pub fn check_stage(from: Option<&StageInfo>, to: &StageInfo, facts: &StageFacts, is_manager: bool) -> Result<(), T> {
+    if let Some(from) = from {
+        if from.id != to.id && from.is_closed() && !is_manager {
+            return Err(T::OnlyManagerReopens);
+        }
+    }
+    if to.is_won && (facts.amount.is_none() || facts.close_date.is_none()) {
+        return Err(T::WonNeedsAmountAndDate);
+    }
+    if to.is_lost && facts.lost_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(T::LostNeedsReason);
+    }
+    Ok(())
+}
+
+// --- Account code lists (accounts, import)
+
+/// Industries are a fixed list so the list can be filtered by them.
+pub const INDUSTRIES: &[(&str, T)] = &[
+    ("it", T::IndustryIt),
+    ("manufacturing", T::IndustryManufacturing),
+    ("finance", T::IndustryFinance),
+    ("retail", T::IndustryRetail),
+    ("public", T::IndustryPublic),
+    ("healthcare", T::IndustryHealthcare),
+    ("education", T::IndustryEducation),
+    ("media", T::IndustryMedia),
+    ("logistics", T::IndustryLogistics),
+    ("other", T::IndustryOther),
+];
+
+pub const COMPANY_SIZES: &[(&str, T)] =
+    &[("small", T::SizeSmall), ("medium", T::SizeMedium), ("large", T::SizeLarge), ("enterprise", T::SizeEnterprise)];
+
 #[cfg(test)]
 mod tests {
     use super::*;

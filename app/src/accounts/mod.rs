@@ -13,22 +13,7 @@ use crate::auth::UserRef;
 use crate::i18n::T;
 use crate::record::{HistoryEntry, Permissions};
 
-/// Industries are a fixed list so the list can be filtered by them.
-pub const INDUSTRIES: &[(&str, T)] = &[
-    ("it", T::IndustryIt),
-    ("manufacturing", T::IndustryManufacturing),
-    ("finance", T::IndustryFinance),
-    ("retail", T::IndustryRetail),
-    ("public", T::IndustryPublic),
-    ("healthcare", T::IndustryHealthcare),
-    ("education", T::IndustryEducation),
-    ("media", T::IndustryMedia),
-    ("logistics", T::IndustryLogistics),
-    ("other", T::IndustryOther),
-];
-
-pub const COMPANY_SIZES: &[(&str, T)] =
-    &[("small", T::SizeSmall), ("medium", T::SizeMedium), ("large", T::SizeLarge), ("enterprise", T::SizeEnterprise)];
+pub use crate::domain::{COMPANY_SIZES, INDUSTRIES};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {

@@ -12,59 +12,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::UserRef;
-use crate::i18n::{Lang, T};
+use crate::i18n::T;
 use crate::record::{HistoryEntry, Page, Permissions};
 
-/// A pipeline stage: data in the `stages` table, not code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StageInfo {
-    pub id: String,
-    pub position: i32,
-    pub name_ko: String,
-    pub name_en: String,
-    pub default_probability: i32,
-    pub is_won: bool,
-    pub is_lost: bool,
-}
-
-impl StageInfo {
-    pub fn name(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Ko => &self.name_ko,
-            Lang::En => &self.name_en,
-        }
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.is_won || self.is_lost
-    }
-}
-
-/// What the stage rules look at.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StageFacts {
-    pub amount: Option<Decimal>,
-    pub close_date: Option<NaiveDate>,
-    pub lost_reason: Option<String>,
-}
-
-/// The stage rules, the same whatever path changes a stage (form, board, import, API):
-/// a won deal has an amount and a close date, a lost deal a reason, and only a
-/// manager reopens a closed deal.
-pub fn check_stage(from: Option<&StageInfo>, to: &StageInfo, facts: &StageFacts, is_manager: bool) -> Result<(), T> {
-    if let Some(from) = from {
-        if from.id != to.id && from.is_closed() && !is_manager {
-            return Err(T::OnlyManagerReopens);
-        }
-    }
-    if to.is_won && (facts.amount.is_none() || facts.close_date.is_none()) {
-        return Err(T::WonNeedsAmountAndDate);
-    }
-    if to.is_lost && facts.lost_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(T::LostNeedsReason);
-    }
-    Ok(())
-}
+pub use crate::domain::{check_stage, StageFacts, StageInfo};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deal {
