@@ -27,6 +27,8 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/contacts") view=crate::contacts::views::ContactsPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/new") view=crate::contacts::views::ContactNewPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/:id") view=crate::contacts::views::ContactPage ssr=SsrMode::Async />
+            <Route path=path!("/import") view=crate::import::views::ImportsPage ssr=SsrMode::Async />
+            <Route path=path!("/import/:id") view=crate::import::views::ImportPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/:id/edit") view=crate::contacts::views::ContactEditPage ssr=SsrMode::Async />
         </Routes>
     }

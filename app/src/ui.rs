@@ -97,6 +97,12 @@ pub fn Header() -> impl IntoView {
                 <a href="/contacts">{T::NavContacts.text(lang)}</a>
                 <a href="/deals">{T::NavDeals.text(lang)}</a>
                 <a href="/pipeline">{T::NavPipeline.text(lang)}</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let admin = user.await.ok().flatten().is_some_and(|u| u.has(crate::auth::Role::Admin));
+                        admin.then(|| view! { <a href="/import">{T::ImportTitle.text(lang)}</a> })
+                    })}
+                </Suspense>
             </nav>
             <div class="session">
                 <a

@@ -9,6 +9,7 @@
 //! | (lib.rs)        | state, start-up, the router                  | everything below                                |
 //! | `oidc`          | sign-in, sign-out and language routes        | session, limits, pages, cookies, config, secret |
 //! | `session`       | sessions in Postgres, the session middleware | pages, cookies, config, secret                  |
+//! | `imports`       | the upload route, the per-instance import worker | pages                                       |
 //! | `limits`        | per-client rate limits, client addresses     | –                                               |
 //! | `responses`     | security headers, server-function statuses   | config                                          |
 //! | `health`        | `/healthz`, `/readyz`                        | –                                               |
@@ -25,6 +26,7 @@ pub mod config;
 pub mod cookies;
 pub mod demo;
 pub mod health;
+pub mod imports;
 pub mod limits;
 pub mod observability;
 pub mod oidc;
@@ -200,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/signed-out", get(oidc::signed_out))
         .route("/auth/backchannel-logout", post(oidc::backchannel_logout))
         .route("/lang/{code}", get(oidc::set_language))
+        .route("/import/upload", post(imports::upload).layer(imports::body_limit()))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(responses::server_fn_status))

@@ -29,6 +29,7 @@ async fn run() -> Result<(), StartupError> {
     }
     let state = server::state(pool, config, leptos_options)?;
     let _housekeeping = server::spawn_housekeeping(&state);
+    let _imports = server::imports::spawn_worker(&state);
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "listening");

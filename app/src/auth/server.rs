@@ -55,3 +55,13 @@ pub async fn owners(pool: &PgPool) -> Result<Vec<UserRef>, AppError> {
     .await?;
     Ok(rows)
 }
+
+/// An admin: imports, undo.
+pub fn require_admin() -> Result<CurrentUser, AppError> {
+    let user = require_access()?;
+    if user.has(super::Role::Admin) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}

@@ -8,11 +8,18 @@
 //! `kit` (`crate::domain`), not in the domains, so this domain still uses no
 //! other domain.
 
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod check;
 #[cfg(feature = "ssr")]
 pub mod read;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod views;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::i18n::T;
 
@@ -84,6 +91,32 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    const ALL: [Refusal; 14] = [
+        Refusal::EmptyFile,
+        Refusal::FileTooLarge,
+        Refusal::LegacyFileTooLarge,
+        Refusal::NotSpreadsheet,
+        Refusal::Damaged,
+        Refusal::PasswordProtected,
+        Refusal::CompressionBomb,
+        Refusal::SheetTooLarge,
+        Refusal::TooManyCells,
+        Refusal::CellTooLong,
+        Refusal::CsvLineTooLong,
+        Refusal::SheetNotFound,
+        Refusal::NoSheets,
+        Refusal::UnsupportedEncoding,
+    ];
+
+    /// For a redirect's query (the upload route refuses before storing anything).
+    pub fn code(self) -> String {
+        format!("{self:?}")
+    }
+
+    pub fn from_code(code: &str) -> Option<Refusal> {
+        Refusal::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     pub fn message(self) -> T {
         match self {
             Refusal::EmptyFile => T::ImportEmptyFile,
@@ -150,6 +183,15 @@ pub enum Delimiter {
 
 impl Delimiter {
     pub const ALL: [Delimiter; 4] = [Delimiter::Comma, Delimiter::Tab, Delimiter::Semicolon, Delimiter::Pipe];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Delimiter::Comma => "comma",
+            Delimiter::Tab => "tab",
+            Delimiter::Semicolon => "semicolon",
+            Delimiter::Pipe => "pipe",
+        }
+    }
 
     pub fn byte(self) -> u8 {
         match self {
@@ -317,6 +359,296 @@ impl ImportField {
             ImportField::LostReason => T::LostReason,
         }
     }
+}
+
+impl ImportField {
+    pub const ALL: [ImportField; 22] = [
+        ImportField::AccountName,
+        ImportField::BusinessNumber,
+        ImportField::Industry,
+        ImportField::CompanySize,
+        ImportField::Address,
+        ImportField::MainPhone,
+        ImportField::Website,
+        ImportField::Owner,
+        ImportField::Notes,
+        ImportField::ContactName,
+        ImportField::ContactTitle,
+        ImportField::Department,
+        ImportField::Email,
+        ImportField::Phone,
+        ImportField::DealName,
+        ImportField::Stage,
+        ImportField::Amount,
+        ImportField::Currency,
+        ImportField::Probability,
+        ImportField::CloseDate,
+        ImportField::Source,
+        ImportField::LostReason,
+    ];
+
+    /// The field's name in forms and URLs.
+    pub fn code(self) -> &'static str {
+        match self {
+            ImportField::AccountName => "account_name",
+            ImportField::BusinessNumber => "business_number",
+            ImportField::Industry => "industry",
+            ImportField::CompanySize => "company_size",
+            ImportField::Address => "address",
+            ImportField::MainPhone => "main_phone",
+            ImportField::Website => "website",
+            ImportField::Owner => "owner",
+            ImportField::Notes => "notes",
+            ImportField::ContactName => "contact_name",
+            ImportField::ContactTitle => "contact_title",
+            ImportField::Department => "department",
+            ImportField::Email => "email",
+            ImportField::Phone => "phone",
+            ImportField::DealName => "deal_name",
+            ImportField::Stage => "stage",
+            ImportField::Amount => "amount",
+            ImportField::Currency => "currency",
+            ImportField::Probability => "probability",
+            ImportField::CloseDate => "close_date",
+            ImportField::Source => "source",
+            ImportField::LostReason => "lost_reason",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ImportField> {
+        ImportField::ALL.into_iter().find(|f| f.code() == code)
+    }
+}
+
+/// What happens to rows with a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ImportMode {
+    /// Any problem and nothing is written.
+    #[default]
+    AllOrNothing,
+    /// Rows with a problem are left out (and listed); the rest are written.
+    SkipInvalid,
+}
+
+impl ImportMode {
+    pub fn code(self) -> &'static str {
+        match self {
+            ImportMode::AllOrNothing => "all-or-nothing",
+            ImportMode::SkipInvalid => "skip-invalid",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ImportMode> {
+        [ImportMode::AllOrNothing, ImportMode::SkipInvalid].into_iter().find(|m| m.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportStatus {
+    /// Uploaded, being previewed; nothing written.
+    Uploaded,
+    Queued,
+    Running,
+    Committed,
+    /// Nothing of it was written.
+    Failed,
+    Undone,
+}
+
+impl ImportStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            ImportStatus::Uploaded => "uploaded",
+            ImportStatus::Queued => "queued",
+            ImportStatus::Running => "running",
+            ImportStatus::Committed => "committed",
+            ImportStatus::Failed => "failed",
+            ImportStatus::Undone => "undone",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ImportStatus> {
+        [
+            ImportStatus::Uploaded,
+            ImportStatus::Queued,
+            ImportStatus::Running,
+            ImportStatus::Committed,
+            ImportStatus::Failed,
+            ImportStatus::Undone,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> T {
+        match self {
+            ImportStatus::Uploaded => T::ImportStatusUploaded,
+            ImportStatus::Queued => T::ImportStatusQueued,
+            ImportStatus::Running => T::ImportStatusRunning,
+            ImportStatus::Committed => T::ImportStatusCommitted,
+            ImportStatus::Failed => T::ImportStatusFailed,
+            ImportStatus::Undone => T::ImportStatusUndone,
+        }
+    }
+
+    /// Still to finish: the page refreshes itself.
+    pub fn in_progress(self) -> bool {
+        matches!(self, ImportStatus::Queued | ImportStatus::Running)
+    }
+}
+
+/// Everything the preview and the job need to read and map the file again:
+/// what the admin chose, stored with the import when it is committed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportChoices {
+    pub read: ReadChoice,
+    /// Columns the admin mapped by hand (column, field or `None` to ignore);
+    /// the others keep the suggested field.
+    pub mapping: Vec<(u32, Option<ImportField>)>,
+    pub mode: ImportMode,
+}
+
+impl ImportChoices {
+    /// From the preview's query (or the commit form's hidden fields): each
+    /// value as the page wrote it; anything else is ignored, i.e. detected.
+    pub fn from_params(sheet: &str, header: &str, enc: &str, delim: &str, mapping: &str, mode: &str) -> Self {
+        let sheet = Some(sheet.to_string()).filter(|s| !s.is_empty() && s.chars().count() <= 200);
+        let header_row = header.trim().parse::<u32>().ok().filter(|n| (1..=1_048_576).contains(n));
+        let csv_encoding = match enc {
+            "" => None,
+            "UTF-8" => Some(CsvEncoding::Utf8),
+            "UTF-16LE" => Some(CsvEncoding::Utf16Le),
+            "UTF-16BE" => Some(CsvEncoding::Utf16Be),
+            "EUC-KR" => Some(CsvEncoding::EucKr),
+            _ => None,
+        };
+        let csv_delimiter = Delimiter::ALL.into_iter().find(|d| d.code() == delim);
+        ImportChoices {
+            read: ReadChoice { sheet, header_row, csv_encoding, csv_delimiter },
+            mapping: parse_mapping(mapping),
+            mode: ImportMode::from_code(mode).unwrap_or_default(),
+        }
+    }
+
+    /// The suggested mapping with the admin's changes applied.
+    pub fn apply(&self, suggested: &[ColumnMapping]) -> Vec<ColumnMapping> {
+        suggested
+            .iter()
+            .map(|m| match self.mapping.iter().find(|(c, _)| *c == m.column) {
+                Some((_, field)) => ColumnMapping { field: *field, ..m.clone() },
+                None => m.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A mapping as one form value: `0=account_name;1=;3=deal_name` (empty is
+/// "ignore this column").
+pub fn encode_mapping(mapping: &[ColumnMapping]) -> String {
+    mapping
+        .iter()
+        .map(|m| format!("{}={}", m.column, m.field.map(ImportField::code).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The mapping a form sent; unreadable parts are ignored (the suggestion stands).
+pub fn parse_mapping(raw: &str) -> Vec<(u32, Option<ImportField>)> {
+    raw.split(';')
+        .filter_map(|part| {
+            let (column, code) = part.split_once('=')?;
+            let column = column.trim().parse::<u32>().ok().filter(|c| *c < 16_384)?;
+            match code.trim() {
+                "" => Some((column, None)),
+                code => ImportField::from_code(code).map(|f| (column, Some(f))),
+            }
+        })
+        .take(16_384)
+        .collect()
+}
+
+/// Created, updated and unchanged records of one kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCounts {
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+}
+
+/// What an import wrote, per kind of record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    #[serde(default)]
+    pub account: ChangeCounts,
+    #[serde(default)]
+    pub contact: ChangeCounts,
+    #[serde(default)]
+    pub deal: ChangeCounts,
+}
+
+/// One import as the history lists it and its page heads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub id: Uuid,
+    pub file_name: String,
+    pub file_size: i32,
+    pub status: ImportStatus,
+    pub mode: Option<ImportMode>,
+    pub counts: ImportCounts,
+    pub skipped: i32,
+    pub rows_read: i32,
+    pub rows_checked: i32,
+    pub rows_written: i32,
+    /// Why it failed, when it did.
+    pub error: Option<T>,
+    pub created_by: String,
+    #[serde(with = "chrono::serde::ts_microseconds")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(with = "chrono::serde::ts_microseconds_option")]
+    pub finished_at: Option<DateTime<Utc>>,
+    pub undone_by: Option<String>,
+}
+
+/// Problems shown per page of the preview.
+pub const PROBLEMS_PER_PAGE: usize = 100;
+
+/// The preview of an uploaded file with the current choices applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    pub import: ImportSummary,
+    /// The file could not be read at all (and why).
+    pub refusal: Option<Refusal>,
+    pub format: Option<FileFormat>,
+    pub sheets: Vec<SheetInfo>,
+    pub sheet: String,
+    pub csv: Option<CsvSettings>,
+    pub header: Option<HeaderRow>,
+    pub mapping: Vec<ColumnMapping>,
+    pub mode: ImportMode,
+    /// Data rows below the header.
+    pub data_rows: u32,
+    /// Of which rows with at least one problem.
+    pub invalid_rows: u32,
+    pub problem_count: u32,
+    /// Problems of the file as a whole (no account column mapped, …).
+    pub file_problems: Vec<T>,
+    /// One page of the problems, by row then column.
+    pub problems: Vec<CellProblem>,
+    pub problem_page: u32,
+    /// The first data rows as text, to check the mapping against.
+    pub sample: Vec<SheetRow>,
+    /// Nothing stops a commit (with skip-invalid, problems do not).
+    pub can_commit: bool,
+}
+
+/// Undo refused: these records were changed after the import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditedSince {
+    pub entity: String,
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// The header row found (or chosen).
