@@ -18,6 +18,7 @@ mod authorization;
 mod callback;
 mod contacts;
 mod deals;
+mod imports;
 mod robustness;
 mod sessions;
 mod sign_in_limits;

@@ -1,0 +1,380 @@
+//! Spreadsheet import end to end through the router: upload (multipart),
+//! preview, commit, the job, re-import, undo, refusals. Workbooks are
+//! written by the tests themselves. The job runs by calling the worker's
+//! `run_next` (what each instance's worker loop calls), so no test waits.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::Value;
+use uuid::Uuid;
+
+use app::i18n::T;
+use app::import::server::run_next;
+use app::import::{encode_mapping, EditedSince, ImportMode, ImportStatus, ImportSummary, Preview};
+
+use crate::helpers::{fields, Client, Resp, TestApp, ORIGIN};
+
+const BOUNDARY: &str = "salesops-test-boundary-7d2f";
+
+fn multipart(file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(client: &Client<'_>, file_name: &str, bytes: &[u8]) -> Resp {
+    let mut b = Request::builder()
+        .method(Method::POST)
+        .uri("/import/upload")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
+    if let Some(token) = &client.token {
+        b = b.header(header::COOKIE, format!("{}={token}", server::session::COOKIE));
+    }
+    client.app.send(b.body(Body::from(multipart(file_name, bytes))).expect("request")).await
+}
+
+/// Uploads and returns the import's id (from the redirect to its preview).
+async fn uploaded(client: &Client<'_>, file_name: &str, bytes: &[u8]) -> Uuid {
+    let res = upload(client, file_name, bytes).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let location = res.location().expect("redirect").to_string();
+    let id = location.strip_prefix("/import/").unwrap_or_else(|| panic!("redirected to {location}"));
+    Uuid::parse_str(id).expect("import id")
+}
+
+async fn preview(client: &Client<'_>, id: Uuid, mapping: &str, mode: ImportMode) -> Preview {
+    let body = fields(&[
+        ("id", &id.to_string()),
+        ("sheet", ""),
+        ("header", ""),
+        ("enc", ""),
+        ("delim", ""),
+        ("mapping", mapping),
+        ("mode", mode.code()),
+        ("page", "0"),
+    ]);
+    let res = client.post_fn("/api/imports/preview", &body).await;
+    res.assert_status(StatusCode::OK);
+    res.ok()
+}
+
+async fn commit(client: &Client<'_>, id: Uuid, p: &Preview) -> Resp {
+    let header = p.header.map(|h| h.number.to_string()).unwrap_or_default();
+    let body = fields(&[
+        ("id", &id.to_string()),
+        ("sheet", &p.sheet),
+        ("header", &header),
+        ("enc", ""),
+        ("delim", ""),
+        ("mapping", &encode_mapping(&p.mapping)),
+        ("mode", p.mode.code()),
+    ]);
+    client.post_fn("/api/imports/commit", &body).await
+}
+
+/// Upload, preview with the suggested mapping, commit, run the job.
+async fn import(
+    client: &Client<'_>,
+    file_name: &str,
+    bytes: &[u8],
+    mode: ImportMode,
+) -> (Uuid, Preview, ImportSummary) {
+    let id = uploaded(client, file_name, bytes).await;
+    let p = preview(client, id, "", mode).await;
+    commit(client, id, &p).await.assert_status(StatusCode::OK);
+    assert_eq!(run_next(&client.app.pool, "test-instance").await.expect("job runs"), Some(id));
+    let summary = app::import::server::summary(&client.app.pool, id).await.expect("summary");
+    (id, p, summary)
+}
+
+/// The benchmark's shape: nine columns, the stage in Korean, amounts as ₩
+/// text, dates as date cells, owners by name.
+fn deals_workbook(rows: &[(&str, &str, &str, &str, &str, &str)]) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.merge_range(0, 0, 0, 8, "2024년 영업기회 현황", &Format::new().set_bold())?;
+        let headers =
+            ["고객사명", "사업자등록번호", "영업기회명", "단계", "금액", "통화", "확률", "예상 마감일", "담당 영업"];
+        for (column, h) in headers.iter().enumerate() {
+            sheet.write_string(2, column as u16, *h)?;
+        }
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        for (i, (account, number, deal, stage, amount, owner)) in rows.iter().enumerate() {
+            let r = 3 + i as u32;
+            sheet.write_string(r, 0, *account)?;
+            sheet.write_string(r, 1, *number)?;
+            sheet.write_string(r, 2, *deal)?;
+            sheet.write_string(r, 3, *stage)?;
+            sheet.write_string(r, 4, *amount)?;
+            sheet.write_string(r, 5, "KRW")?;
+            sheet.write_string(r, 6, "40%")?;
+            sheet.write_datetime_with_format(r, 7, ExcelDateTime::from_ymd(2024, 6, 30)?, &date)?;
+            sheet.write_string(r, 8, *owner)?;
+        }
+        workbook.save_to_buffer()
+    };
+    build().expect("xlsx fixture")
+}
+
+async fn ids_by_name(app: &TestApp, table: &str) -> Vec<(String, Uuid)> {
+    sqlx::query_as(&format!("select name, id from {table} where deleted_at is null order by name"))
+        .fetch_all(&app.pool)
+        .await
+        .expect("names")
+}
+
+#[tokio::test]
+async fn a_workbook_imports_whole_and_the_same_file_again_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("관리자").await;
+    let rep = app.rep("김민준").await;
+    let file = deals_workbook(&[
+        ("구름클라우드", "220-81-62517", "ERP 클라우드 이전", "제안", "₩12,000,000", "김민준"),
+        ("구름클라우드", "2208162517", "백업 구축", "리드", "3,500,000원", "김민준"),
+        ("하늘데이터", "", "보안 관제", "협상", "1.5억", "관리자"),
+    ]);
+    let (id, p, summary) = import(&admin, "2024 영업.xlsx", &file, ImportMode::AllOrNothing).await;
+    assert_eq!(p.header.map(|h| h.number), Some(3), "the header row is found below the merged title");
+    assert_eq!(p.mapping.iter().filter_map(|m| m.field).count(), 9, "every column mapped from its Korean name");
+    assert_eq!((p.data_rows, p.problem_count), (3, 0));
+    assert_eq!(summary.status, ImportStatus::Committed, "{:?}", summary.error);
+    assert_eq!((summary.counts.account.created, summary.counts.deal.created), (2, 3));
+    assert_eq!(summary.rows_written, 3);
+
+    let accounts = ids_by_name(&app, "accounts").await;
+    assert_eq!(accounts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["구름클라우드", "하늘데이터"]);
+    let erp: Value = sqlx::query_scalar("select to_jsonb(d) from deals d where name = 'ERP 클라우드 이전'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("deal");
+    assert_eq!(erp["stage_id"], "proposal");
+    assert_eq!(erp["amount"], 12_000_000.0);
+    assert_eq!(erp["probability"], 40);
+    assert_eq!(erp["expected_close_date"], "2024-06-30");
+    assert_eq!(erp["owner_id"], rep.id.to_string());
+    let history: i64 =
+        sqlx::query_scalar("select count(*) from deal_stage_history").fetch_one(&app.pool).await.expect("n");
+    assert_eq!(history, 3, "stage history is written for imported deals");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'import'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("n");
+    assert_eq!(audited, 5, "the audit trail shows the import");
+
+    // The same file again: nothing new, nothing updated.
+    let before = app.fingerprint().await;
+    let (_, _, again) = import(&admin, "2024 영업.xlsx", &file, ImportMode::AllOrNothing).await;
+    assert_eq!(again.status, ImportStatus::Committed);
+    assert_eq!((again.counts.account.created, again.counts.account.updated, again.counts.account.unchanged), (0, 0, 2));
+    assert_eq!((again.counts.deal.created, again.counts.deal.updated, again.counts.deal.unchanged), (0, 0, 3));
+    assert_eq!(app.fingerprint().await, before, "a re-import changes nothing");
+
+    // The history page lists both imports.
+    let page = admin.get("/import").await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.body.matches("2024 영업.xlsx").count(), 2);
+    let result = admin.get(&format!("/import/{id}")).await;
+    result.assert_status(StatusCode::OK);
+    assert!(result.body.contains("import-undo"), "a committed import offers undo");
+}
+
+#[tokio::test]
+async fn undo_restores_updated_records_exactly_and_removes_created_ones() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("관리자").await;
+    let rep = app.rep("김민준").await;
+    let account = rep.create_account(&[("name", "구름클라우드"), ("business_number", "220-81-62517")]).await;
+    let before = app.row("accounts", account).await;
+
+    // The file renames the account (matched by its number) and adds a deal.
+    let file =
+        deals_workbook(&[("구름 클라우드(주)", "220-81-62517", "ERP 클라우드 이전", "제안", "₩12,000,000", "김민준")]);
+    let (id, _, summary) = import(&admin, "update.xlsx", &file, ImportMode::AllOrNothing).await;
+    assert_eq!((summary.counts.account.updated, summary.counts.deal.created), (1, 1));
+    assert_eq!(app.row("accounts", account).await["name"], "구름 클라우드(주)");
+    assert_eq!(app.count("deals").await, 1);
+
+    let res = admin.post_fn("/api/imports/undo", &fields(&[("id", &id.to_string())])).await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.ok::<Vec<EditedSince>>(), vec![]);
+    let after = app.row("accounts", account).await;
+    for key in ["name", "business_number", "industry", "owner_id", "notes", "deleted_at"] {
+        assert_eq!(after[key], before[key], "{key} is restored");
+    }
+    assert_eq!(app.count("deals").await, 0, "the created deal is gone");
+    let summary = app::import::server::summary(&app.pool, id).await.expect("summary");
+    assert_eq!(summary.status, ImportStatus::Undone);
+    assert_eq!(summary.undone_by.as_deref(), Some("관리자"));
+    let undo_audit: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'undo-import'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("n");
+    assert_eq!(undo_audit, 2, "the audit trail shows the undo");
+
+    // Undone once is undone: a second undo is refused.
+    let again = admin.post_fn("/api/imports/undo", &fields(&[("id", &id.to_string())])).await;
+    assert!(again.status.is_client_error());
+}
+
+#[tokio::test]
+async fn undo_refuses_naming_records_edited_since_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("관리자").await;
+    let rep = app.rep("김민준").await;
+    let file = deals_workbook(&[
+        ("구름클라우드", "220-81-62517", "ERP 클라우드 이전", "제안", "₩12,000,000", "김민준"),
+        ("하늘데이터", "", "보안 관제", "리드", "", "김민준"),
+    ]);
+    let (id, _, _) = import(&admin, "a.xlsx", &file, ImportMode::AllOrNothing).await;
+    let (_, account) =
+        ids_by_name(&app, "accounts").await.into_iter().find(|(n, _)| n == "하늘데이터").expect("account");
+    let version = app.version("accounts", account).await;
+    rep.update_account(account, version, &[("name", "하늘데이터 주식회사")]).await.assert_status(StatusCode::OK);
+
+    let before = app.fingerprint().await;
+    let res = admin.post_fn("/api/imports/undo", &fields(&[("id", &id.to_string())])).await;
+    res.assert_status(StatusCode::OK);
+    let edited: Vec<EditedSince> = res.ok();
+    assert_eq!(edited.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["하늘데이터 주식회사"]);
+    assert_eq!(app.fingerprint().await, before, "a refused undo changes nothing");
+    let page = admin.get(&format!("/import/{id}?undo=refused")).await;
+    assert!(page.body.contains("하늘데이터 주식회사"), "the page names the edited record");
+}
+
+#[tokio::test]
+async fn rows_with_problems_block_all_or_nothing_and_are_skipped_otherwise() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("관리자").await;
+    app.rep("김민준").await;
+    let file = deals_workbook(&[
+        ("구름클라우드", "220-81-62517", "ERP 클라우드 이전", "제안", "₩12,000,000", "김민준"),
+        ("하늘데이터", "123-45-67890", "보안 관제", "없는 단계", "많이", "아무개"),
+        ("합계", "", "", "", "₩12,000,000", ""),
+    ]);
+    let id = uploaded(&admin, "bad.xlsx", &file).await;
+    let p = preview(&admin, id, "", ImportMode::AllOrNothing).await;
+    assert_eq!((p.data_rows, p.invalid_rows), (3, 2));
+    let found: Vec<(u32, T)> = p.problems.iter().map(|x| (x.row, x.problem)).collect();
+    assert_eq!(
+        found,
+        vec![
+            (5, T::BusinessNumberCheckDigit),
+            (5, T::InvalidStage),
+            (5, T::InvalidAmount),
+            (5, T::ImportUnknownOwner),
+            (6, T::ImportTotalRow)
+        ]
+    );
+    assert!(!p.can_commit, "all or nothing with problems cannot commit");
+    let page = admin.get(&format!("/import/{id}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.body.contains(T::ImportTotalRow.text(app::i18n::Lang::Ko)), "problems are on the page");
+
+    // Committed anyway (a hand-made request): the job writes nothing.
+    commit(&admin, id, &p).await.assert_status(StatusCode::OK);
+    run_next(&app.pool, "test-instance").await.expect("job runs");
+    let failed = app::import::server::summary(&app.pool, id).await.expect("summary");
+    assert_eq!((failed.status, failed.error), (ImportStatus::Failed, Some(T::ImportHasProblems)));
+    assert_eq!(app.count("accounts").await, 0, "all or nothing wrote nothing");
+
+    // Skipping invalid rows writes the rest.
+    let (_, p, done) = import(&admin, "bad.xlsx", &file, ImportMode::SkipInvalid).await;
+    assert!(p.can_commit);
+    assert_eq!(done.status, ImportStatus::Committed);
+    assert_eq!((done.skipped, done.counts.account.created, done.counts.deal.created), (2, 1, 1));
+}
+
+#[tokio::test]
+async fn a_job_whose_instance_died_is_marked_failed_and_wrote_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("관리자").await;
+    let file = deals_workbook(&[("구름클라우드", "220-81-62517", "ERP", "제안", "₩1", "관리자")]);
+    let id = uploaded(&admin, "a.xlsx", &file).await;
+    let p = preview(&admin, id, "", ImportMode::AllOrNothing).await;
+    commit(&admin, id, &p).await.assert_status(StatusCode::OK);
+    // Claimed by an instance that then died: its heartbeat stopped a minute ago.
+    sqlx::query(
+        "update imports set status = 'running', claimed_by = 'dead', heartbeat_at = now() - interval '1 minute'
+         where id = $1",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .expect("claim");
+    assert_eq!(run_next(&app.pool, "another-instance").await.expect("runs"), None, "a running job is not taken over");
+    let failed = app::import::server::summary(&app.pool, id).await.expect("summary");
+    assert_eq!((failed.status, failed.error), (ImportStatus::Failed, Some(T::ImportInterrupted)));
+    assert_eq!(app.count("accounts").await, 0);
+    let page = admin.get(&format!("/import/{id}")).await;
+    assert!(page.body.contains(T::ImportInterrupted.text(app::i18n::Lang::Ko)));
+}
+
+#[tokio::test]
+async fn only_admins_import_and_unreadable_files_are_refused_before_anything_is_stored() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("관리자").await;
+    let manager = app.manager("박지훈").await;
+    let file = deals_workbook(&[("구름클라우드", "220-81-62517", "ERP", "제안", "₩1", "관리자")]);
+
+    assert_eq!(upload(&manager, "a.xlsx", &file).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(upload(&app.anonymous(), "a.xlsx", &file).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("imports").await, 0);
+    let id = uploaded(&admin, "a.xlsx", &file).await;
+    for client in [&manager, &app.rep("김민준").await] {
+        let res = client.post_fn("/api/imports/undo", &fields(&[("id", &id.to_string())])).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert_eq!(client.get(&format!("/import/{id}")).await.status, StatusCode::FORBIDDEN);
+        let body = fields(&[
+            ("id", &id.to_string()),
+            ("sheet", ""),
+            ("header", ""),
+            ("enc", ""),
+            ("delim", ""),
+            ("mapping", ""),
+            ("mode", ""),
+        ]);
+        assert_eq!(client.post_fn("/api/imports/commit", &body).await.status, StatusCode::FORBIDDEN);
+    }
+
+    let mut truncated = file.clone();
+    truncated.truncate(file.len() / 2);
+    let bomb = {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/worksheets/sheet1.xml", options).expect("entry");
+        zip.write_all(&vec![b' '; 300 * 1024 * 1024]).expect("write");
+        zip.finish().expect("zip").into_inner()
+    };
+    let hostile: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.xlsx", Vec::new(), "EmptyFile"),
+        ("photo.xlsx", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "NotSpreadsheet"),
+        ("half.xlsx", truncated, "Damaged"),
+        ("bomb.xlsx", bomb, "CompressionBomb"),
+        ("line.csv", vec![b'a'; 2 * 1024 * 1024], "CsvLineTooLong"),
+    ];
+    for (name, bytes, refusal) in hostile {
+        let res = upload(&admin, name, &bytes).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(res.location(), Some(format!("/import?refused={refusal}").as_str()), "{name}");
+    }
+    let big = vec![b'a'; 22 * 1024 * 1024];
+    let res = upload(&admin, "big.csv", &big).await;
+    assert_eq!(res.location(), Some("/import?refused=FileTooLarge"));
+    assert_eq!(app.count("imports").await, 1, "nothing refused was stored");
+    let page = admin.get("/import?refused=CompressionBomb").await;
+    assert!(page.body.contains(T::ImportCompressionBomb.text(app::i18n::Lang::Ko)));
+    // And the server still answers.
+    admin.get("/accounts").await.assert_status(StatusCode::OK);
+}
