@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{EditedSince, ImportChoices, ImportSummary, Preview};
+use super::{EditedSince, ImportParams, ImportSummary, Preview};
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "imports/list")]
@@ -19,20 +19,11 @@ pub async fn list_imports() -> Result<Vec<ImportSummary>, AppError> {
 /// The file read and checked with the admin's choices (query values as the
 /// page's form sent them).
 #[server(prefix = "/api", endpoint = "imports/preview")]
-pub async fn preview_import(
-    id: String,
-    sheet: String,
-    header: String,
-    enc: String,
-    delim: String,
-    mapping: String,
-    mode: String,
-    page: String,
-) -> Result<Preview, AppError> {
+pub async fn preview_import(id: String, params: ImportParams, page: String) -> Result<Preview, AppError> {
     crate::server::run(async {
         crate::auth::server::require_admin()?;
         let id = crate::server::parse_id(&id)?;
-        let choices = ImportChoices::from_params(&sheet, &header, &enc, &delim, &mapping, &mode);
+        let choices = super::ImportChoices::from_params(&params);
         let page = page.trim().parse::<u32>().unwrap_or(0).min(100_000);
         super::server::preview(&crate::server::pool()?, id, &choices, page).await
     })
@@ -42,19 +33,11 @@ pub async fn preview_import(
 /// Queues the import with the choices it was previewed with; the page then
 /// follows its progress.
 #[server(prefix = "/api", endpoint = "imports/commit")]
-pub async fn commit_import(
-    id: String,
-    sheet: String,
-    header: String,
-    enc: String,
-    delim: String,
-    mapping: String,
-    mode: String,
-) -> Result<(), AppError> {
+pub async fn commit_import(id: String, params: ImportParams) -> Result<(), AppError> {
     crate::server::run(async {
         let user = crate::auth::server::require_admin()?;
         let id = crate::server::parse_id(&id)?;
-        let choices = ImportChoices::from_params(&sheet, &header, &enc, &delim, &mapping, &mode);
+        let choices = super::ImportChoices::from_params(&params);
         super::server::queue(&crate::server::pool()?, &user, id, &choices).await?;
         leptos_axum::redirect(&format!("/import/{id}"));
         Ok(())

@@ -497,6 +497,25 @@ impl ImportStatus {
     }
 }
 
+/// The admin's choices as the preview's form and the commit form send them
+/// (as text; `ImportChoices::from_params` reads them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportParams {
+    #[serde(default)]
+    pub sheet: String,
+    #[serde(default)]
+    pub header: String,
+    #[serde(default)]
+    pub enc: String,
+    #[serde(default)]
+    pub delim: String,
+    /// `encode_mapping`'s form.
+    #[serde(default)]
+    pub mapping: String,
+    #[serde(default)]
+    pub mode: String,
+}
+
 /// Everything the preview and the job need to read and map the file again:
 /// what the admin chose, stored with the import when it is committed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -511,22 +530,21 @@ pub struct ImportChoices {
 impl ImportChoices {
     /// From the preview's query (or the commit form's hidden fields): each
     /// value as the page wrote it; anything else is ignored, i.e. detected.
-    pub fn from_params(sheet: &str, header: &str, enc: &str, delim: &str, mapping: &str, mode: &str) -> Self {
-        let sheet = Some(sheet.to_string()).filter(|s| !s.is_empty() && s.chars().count() <= 200);
-        let header_row = header.trim().parse::<u32>().ok().filter(|n| (1..=1_048_576).contains(n));
-        let csv_encoding = match enc {
-            "" => None,
+    pub fn from_params(params: &ImportParams) -> Self {
+        let sheet = Some(params.sheet.clone()).filter(|s| !s.is_empty() && s.chars().count() <= 200);
+        let header_row = params.header.trim().parse::<u32>().ok().filter(|n| (1..=1_048_576).contains(n));
+        let csv_encoding = match params.enc.as_str() {
             "UTF-8" => Some(CsvEncoding::Utf8),
             "UTF-16LE" => Some(CsvEncoding::Utf16Le),
             "UTF-16BE" => Some(CsvEncoding::Utf16Be),
             "EUC-KR" => Some(CsvEncoding::EucKr),
             _ => None,
         };
-        let csv_delimiter = Delimiter::ALL.into_iter().find(|d| d.code() == delim);
+        let csv_delimiter = Delimiter::ALL.into_iter().find(|d| d.code() == params.delim);
         ImportChoices {
             read: ReadChoice { sheet, header_row, csv_encoding, csv_delimiter },
-            mapping: parse_mapping(mapping),
-            mode: ImportMode::from_code(mode).unwrap_or_default(),
+            mapping: parse_mapping(&params.mapping),
+            mode: ImportMode::from_code(&params.mode).unwrap_or_default(),
         }
     }
 

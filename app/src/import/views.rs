@@ -137,12 +137,7 @@ fn ImportTable(list: Vec<ImportSummary>) -> impl IntoView {
 /// The page's query: the admin's choices and the problem page.
 #[derive(Clone, Default, PartialEq)]
 struct PageQuery {
-    sheet: String,
-    header: String,
-    enc: String,
-    delim: String,
-    mapping: String,
-    mode: String,
+    params: ImportParams,
     page: String,
     undo_refused: bool,
 }
@@ -166,20 +161,19 @@ pub fn ImportPage() -> impl IntoView {
             mapping = columns.join(";");
         }
         PageQuery {
-            sheet: get("sheet"),
-            header: get("header"),
-            enc: get("enc"),
-            delim: get("delim"),
-            mapping,
-            mode: get("mode"),
+            params: ImportParams {
+                sheet: get("sheet"),
+                header: get("header"),
+                enc: get("enc"),
+                delim: get("delim"),
+                mapping,
+                mode: get("mode"),
+            },
             page: get("page"),
             undo_refused: get("undo") == "refused",
         }
     };
-    let preview = Resource::new(
-        move || (id(), query()),
-        |(id, q)| preview_import(id, q.sheet, q.header, q.enc, q.delim, q.mapping, q.mode, q.page),
-    );
+    let preview = Resource::new(move || (id(), query()), |(id, q)| preview_import(id, q.params, q.page));
     view! {
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
@@ -388,7 +382,7 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
         .into_any();
     }
     let commit = ServerAction::<CommitImport>::new();
-    let header_value = p.header.map(|h| h.number.to_string()).unwrap_or_else(|| q.header.clone());
+    let header_value = p.header.map(|h| h.number.to_string()).unwrap_or_else(|| q.params.header.clone());
     let csv = p.csv.clone();
     let mapping_value = encode_mapping(&p.mapping);
     let mode = p.mode;
@@ -399,13 +393,14 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
         let id = id.clone();
         let q = q.clone();
         move |page: u32| {
+            let p = &q.params;
             let pairs = [
-                ("sheet", q.sheet.as_str()),
-                ("header", q.header.as_str()),
-                ("enc", q.enc.as_str()),
-                ("delim", q.delim.as_str()),
-                ("mapping", q.mapping.as_str()),
-                ("mode", q.mode.as_str()),
+                ("sheet", p.sheet.as_str()),
+                ("header", p.header.as_str()),
+                ("enc", p.enc.as_str()),
+                ("delim", p.delim.as_str()),
+                ("mapping", p.mapping.as_str()),
+                ("mode", p.mode.as_str()),
             ];
             let mut s: String = pairs
                 .iter()
@@ -580,12 +575,12 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
             })}
         <ActionForm action=commit attr:class="record-form" attr:data-testid="import-commit-form">
             <input type="hidden" name="id" value=id.clone() />
-            <input type="hidden" name="sheet" value=p.sheet.clone() />
-            <input type="hidden" name="header" value=p.header.map(|h| h.number.to_string()).unwrap_or_default() />
-            <input type="hidden" name="enc" value=p.csv.as_ref().map(|c| c.encoding.label().to_string()).unwrap_or_default() />
-            <input type="hidden" name="delim" value=p.csv.as_ref().map(|c| c.delimiter.code()).unwrap_or_default() />
-            <input type="hidden" name="mapping" value=mapping_value />
-            <input type="hidden" name="mode" value=mode.code() />
+            <input type="hidden" name="params[sheet]" value=p.sheet.clone() />
+            <input type="hidden" name="params[header]" value=p.header.map(|h| h.number.to_string()).unwrap_or_default() />
+            <input type="hidden" name="params[enc]" value=p.csv.as_ref().map(|c| c.encoding.label().to_string()).unwrap_or_default() />
+            <input type="hidden" name="params[delim]" value=p.csv.as_ref().map(|c| c.delimiter.code()).unwrap_or_default() />
+            <input type="hidden" name="params[mapping]" value=mapping_value />
+            <input type="hidden" name="params[mode]" value=mode.code() />
             {(!p.can_commit).then(|| view! { <p class="hint">{T::ImportCannotCommit.text(lang)}</p> })}
             <button type="submit" disabled=!p.can_commit data-testid="import-commit">
                 {T::ImportCommit.text(lang)}

@@ -54,12 +54,12 @@ async fn uploaded(client: &Client<'_>, file_name: &str, bytes: &[u8]) -> Uuid {
 async fn preview(client: &Client<'_>, id: Uuid, mapping: &str, mode: ImportMode) -> Preview {
     let body = fields(&[
         ("id", &id.to_string()),
-        ("sheet", ""),
-        ("header", ""),
-        ("enc", ""),
-        ("delim", ""),
-        ("mapping", mapping),
-        ("mode", mode.code()),
+        ("params[sheet]", ""),
+        ("params[header]", ""),
+        ("params[enc]", ""),
+        ("params[delim]", ""),
+        ("params[mapping]", mapping),
+        ("params[mode]", mode.code()),
         ("page", "0"),
     ]);
     let res = client.post_fn("/api/imports/preview", &body).await;
@@ -71,12 +71,12 @@ async fn commit(client: &Client<'_>, id: Uuid, p: &Preview) -> Resp {
     let header = p.header.map(|h| h.number.to_string()).unwrap_or_default();
     let body = fields(&[
         ("id", &id.to_string()),
-        ("sheet", &p.sheet),
-        ("header", &header),
-        ("enc", ""),
-        ("delim", ""),
-        ("mapping", &encode_mapping(&p.mapping)),
-        ("mode", p.mode.code()),
+        ("params[sheet]", &p.sheet),
+        ("params[header]", &header),
+        ("params[enc]", ""),
+        ("params[delim]", ""),
+        ("params[mapping]", &encode_mapping(&p.mapping)),
+        ("params[mode]", p.mode.code()),
     ]);
     client.post_fn("/api/imports/commit", &body).await
 }
@@ -337,12 +337,12 @@ async fn only_admins_import_and_unreadable_files_are_refused_before_anything_is_
         assert_eq!(client.get(&format!("/import/{id}")).await.status, StatusCode::FORBIDDEN);
         let body = fields(&[
             ("id", &id.to_string()),
-            ("sheet", ""),
-            ("header", ""),
-            ("enc", ""),
-            ("delim", ""),
-            ("mapping", ""),
-            ("mode", ""),
+            ("params[sheet]", ""),
+            ("params[header]", ""),
+            ("params[enc]", ""),
+            ("params[delim]", ""),
+            ("params[mapping]", ""),
+            ("params[mode]", ""),
         ]);
         assert_eq!(client.post_fn("/api/imports/commit", &body).await.status, StatusCode::FORBIDDEN);
     }
