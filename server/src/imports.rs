@@ -131,3 +131,42 @@ pub fn spawn_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// `GET /import/{id}/report.xlsx`: the rows an import left out, with the reasons.
+pub async fn report(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let lang = pages::lang_of(&headers);
+    let Some(Extension(user)) = user else {
+        return pages::message(StatusCode::UNAUTHORIZED, lang, T::ErrUnauthenticated, None).into_response();
+    };
+    if !user.has(Role::Admin) {
+        return pages::message(StatusCode::FORBIDDEN, lang, T::ErrForbidden, None).into_response();
+    }
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return pages::message(StatusCode::NOT_FOUND, lang, T::ErrNotFound, None).into_response();
+    };
+    match app::import::server::error_report(&state.pool, id, lang).await {
+        Ok(bytes) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"import-{}-errors.xlsx\"", id.simple()),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            pages::message(status, lang, T::ErrNotFound, None).into_response()
+        }
+    }
+}

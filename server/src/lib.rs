@@ -203,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/backchannel-logout", post(oidc::backchannel_logout))
         .route("/lang/{code}", get(oidc::set_language))
         .route("/import/upload", post(imports::upload).layer(imports::body_limit()))
+        .route("/import/{id}/report.xlsx", get(imports::report))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(responses::server_fn_status))

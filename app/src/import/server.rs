@@ -928,3 +928,81 @@ const UNDO_STEPS: &[&str] = &[
      insert into audit_log (entity, entity_id, action, actor_id, before)
      select 'account', id, 'undo-import', $2, before from gone",
 ];
+
+/// The error report of a finished import: the header row, then every row
+/// left out, as the file had it, with the reasons in a last column. Cells are
+/// written as values (text stays text, so `=…` is never a formula).
+pub async fn error_report(pool: &PgPool, id: Uuid, lang: crate::i18n::Lang) -> Result<Vec<u8>, AppError> {
+    let stored = sqlx::query!("select choices, problems from imports where id = $1", id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let problems: Vec<CellProblem> = serde_json::from_value(stored.problems).unwrap_or_default();
+    let choices: ImportChoices = stored.choices.and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
+    let read = read_file(file(pool, id).await?, choices.read.clone()).await?.map_err(|_| AppError::NotFound)?;
+    tokio::task::spawn_blocking(move || write_report(&read, &problems, lang))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "error report task failed");
+            AppError::Internal
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "error report not written");
+            AppError::Internal
+        })
+}
+
+fn write_report(
+    read: &SheetRead,
+    problems: &[CellProblem],
+    lang: crate::i18n::Lang,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use std::collections::BTreeMap;
+    let mut by_row: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for p in problems {
+        by_row.entry(p.row).or_default().push(format!("{}: {}", column_name(p.column), p.problem.text(lang)));
+    }
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let header = read.header.and_then(|h| read.rows.iter().find(|r| r.number == h.number));
+    let width = read.rows.iter().map(|r| r.cells.len()).max().unwrap_or(0).min(200) as u16;
+    sheet.write_string_with_format(0, 0, T::ImportRow.text(lang), &bold)?;
+    if let Some(header) = header {
+        for (c, cell) in header.cells.iter().enumerate().take(200) {
+            sheet.write_string_with_format(0, c as u16 + 1, cell.to_text(), &bold)?;
+        }
+    }
+    sheet.write_string_with_format(0, width + 1, T::ImportProblem.text(lang), &bold)?;
+    let rows: std::collections::HashMap<u32, &SheetRow> = read.rows.iter().map(|r| (r.number, r)).collect();
+    for (i, (number, reasons)) in by_row.iter().enumerate() {
+        let out = i as u32 + 1;
+        sheet.write_number(out, 0, f64::from(*number))?;
+        if let Some(row) = rows.get(number) {
+            for (c, cell) in row.cells.iter().enumerate().take(200) {
+                let col = c as u16 + 1;
+                match cell {
+                    CellValue::Empty => {}
+                    CellValue::Number(n) => {
+                        sheet.write_number(out, col, *n)?;
+                    }
+                    CellValue::Bool(b) => {
+                        sheet.write_boolean(out, col, *b)?;
+                    }
+                    CellValue::Date(d) => {
+                        use chrono::Datelike;
+                        let day =
+                            rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+                        sheet.write_datetime_with_format(out, col, day, &date)?;
+                    }
+                    other => {
+                        sheet.write_string(out, col, other.to_text())?;
+                    }
+                }
+            }
+        }
+        sheet.write_string(out, width + 1, reasons.join("; "))?;
+    }
+    workbook.save_to_buffer()
+}

@@ -254,6 +254,7 @@ fn ResultView(import: ImportSummary, undo_refused: bool, id: String) -> impl Int
         },
     );
     let committed = import.status == ImportStatus::Committed;
+    let id_for_report = id.clone();
     view! {
         {import.error.map(|t| view! { <p class="error-box" role="alert" data-testid="import-error">{t.text(lang)}</p> })}
         {(import.status == ImportStatus::Undone)
@@ -328,9 +329,23 @@ fn ResultView(import: ImportSummary, undo_refused: bool, id: String) -> impl Int
             })}
         </Suspense>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || Suspend::new({
+                let id = id_for_report.clone();
+                async move {
                 let problems = problems.await.unwrap_or_default();
-                (!problems.is_empty()).then(|| view! { <ProblemTable problems headers=Vec::new() /> })
+                let report = format!("/import/{id}/report.xlsx");
+                (!problems.is_empty())
+                    .then(|| {
+                        view! {
+                            <p>
+                                <a href=report rel="external" download data-testid="import-report">
+                                    {T::ImportErrorReport.text(lang)}
+                                </a>
+                            </p>
+                            <ProblemTable problems headers=Vec::new() />
+                        }
+                    })
+                }
             })}
         </Suspense>
     }

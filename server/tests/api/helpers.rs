@@ -128,6 +128,16 @@ impl TestApp {
         TestApp { pool, state, router, db_name, admin_url }
     }
 
+    /// A GET's body as bytes (downloads).
+    pub async fn get_bytes(&self, client: &Client<'_>, path: &str) -> Vec<u8> {
+        let mut b = Request::builder().method(Method::GET).uri(path);
+        if let Some(token) = &client.token {
+            b = b.header(header::COOKIE, format!("{}={token}", server::session::COOKIE));
+        }
+        let res = self.router.clone().oneshot(b.body(Body::empty()).expect("request")).await.expect("router");
+        res.into_body().collect().await.expect("body").to_bytes().to_vec()
+    }
+
     /// Sends one request through the whole router.
     pub async fn send(&self, req: Request<Body>) -> Resp {
         let res = self.router.clone().oneshot(req).await.expect("the router never fails");

@@ -289,10 +289,29 @@ async fn rows_with_problems_block_all_or_nothing_and_are_skipped_otherwise() {
     assert_eq!(app.count("accounts").await, 0, "all or nothing wrote nothing");
 
     // Skipping invalid rows writes the rest.
-    let (_, p, done) = import(&admin, "bad.xlsx", &file, ImportMode::SkipInvalid).await;
+    let (done_id, p, done) = import(&admin, "bad.xlsx", &file, ImportMode::SkipInvalid).await;
     assert!(p.can_commit);
     assert_eq!(done.status, ImportStatus::Committed);
     assert_eq!((done.skipped, done.counts.account.created, done.counts.deal.created), (2, 1, 1));
+
+    // The error report: the rows left out as the file had them, with the reasons.
+    let res = admin.get(&format!("/import/{done_id}/report.xlsx")).await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.header("content-type"), Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+    let report = app.get_bytes(&admin, &format!("/import/{done_id}/report.xlsx")).await;
+    let read = app::import::read::read_upload(&report, &Default::default(), &app::import::read::Limits::default())
+        .expect("the report is a workbook");
+    let texts: Vec<Vec<String>> =
+        read.rows.iter().map(|r| r.cells.iter().map(app::import::CellValue::to_text).collect()).collect();
+    assert_eq!(texts.len(), 3, "a header and the two rows left out: {texts:?}");
+    assert_eq!(texts[1][0], "5");
+    assert_eq!(texts[1][1], "하늘데이터");
+    assert!(texts[1].last().is_some_and(|r| r.contains("알 수 없는 단계입니다")), "{:?}", texts[1]);
+    assert_eq!(texts[2][1], "합계");
+    assert_eq!(
+        app.rep("김서연").await.get(&format!("/import/{done_id}/report.xlsx")).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
