@@ -24,6 +24,9 @@ create table imports (
     counts         jsonb not null default '{}',
     -- Rows not imported.
     skipped        integer not null default 0,
+    -- The header row's shape (column and normalised name of each header
+    -- cell): the next file of the same shape starts from this mapping.
+    header_signature text,
     -- Rows not imported and why: [{row, column, problem}] for the error report.
     problems       jsonb not null default '[]',
     -- A message code (kit::i18n::T) when the job failed.
@@ -39,6 +42,7 @@ create table imports (
 );
 create index imports_created on imports(created_at desc, id);
 create index imports_queue on imports(created_at) where status in ('queued', 'running');
+create index imports_shape on imports(header_signature, created_at desc) where status in ('committed', 'undone');
 
 -- What an import did to each record, for undo: created records are removed,
 -- updated ones get their before-state back. `version_after` is the record's

@@ -399,6 +399,7 @@ messages! {
     ImportCannotCommit => "위의 문제를 고치거나 '건너뛰고 나머지만 가져오기'를 고른 뒤 다시 읽어 주세요.", "Fix the problems above, or choose to skip them and apply, before importing.";
     ImportCommit => "가져오기", "Import";
     ImportErrorReport => "건너뛴 행과 이유 내려받기 (.xlsx)", "Download the rows left out, with reasons (.xlsx)";
+    ImportMappingReused => "같은 모양의 파일에 썼던 열 지정을 불러왔습니다:", "Column mapping taken over from the earlier file of the same shape:";
     ImportNoFile => "올린 파일이 없습니다. 파일을 골라서 다시 올려 주세요.", "No file was uploaded. Choose a file and upload it again.";
 }
 

@@ -659,6 +659,8 @@ pub struct Preview {
     pub sample: Vec<SheetRow>,
     /// Nothing stops a commit (with skip-invalid, problems do not).
     pub can_commit: bool,
+    /// The mapping was taken over from this earlier file of the same shape.
+    pub mapping_from: Option<String>,
 }
 
 /// Undo refused: these records were changed after the import.

@@ -172,6 +172,29 @@ async fn read_file(bytes: Vec<u8>, choice: ReadChoice) -> Result<Result<SheetRea
     })
 }
 
+/// The header row's shape: the key under which a mapping is reused.
+fn header_signature(read: &SheetRead) -> Option<String> {
+    read.header?;
+    let parts: Vec<String> =
+        read.mapping.iter().map(|m| format!("{}:{}", m.column, super::read::normalise_header(&m.header))).collect();
+    (!parts.is_empty()).then(|| parts.join("\u{1f}"))
+}
+
+/// The mapping of the latest finished import of a file of the same shape,
+/// and that file's name.
+async fn saved_mapping(pool: &PgPool, read: &SheetRead) -> Result<Option<(String, ImportChoices)>, AppError> {
+    let Some(signature) = header_signature(read) else { return Ok(None) };
+    let row = sqlx::query!(
+        r#"select file_name, choices as "choices!" from imports
+           where header_signature = $1 and status in ('committed', 'undone') and choices is not null
+           order by created_at desc limit 1"#,
+        signature
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|r| serde_json::from_value(r.choices).ok().map(|c| (r.file_name, c))))
+}
+
 /// The file read and checked with these choices.
 pub async fn preview(pool: &PgPool, id: Uuid, choices: &ImportChoices, page: u32) -> Result<Preview, AppError> {
     let import = summary(pool, id).await?;
@@ -193,6 +216,7 @@ pub async fn preview(pool: &PgPool, id: Uuid, choices: &ImportChoices, page: u32
         problem_page: page,
         sample: Vec::new(),
         can_commit: false,
+        mapping_from: None,
     };
     let read = match read_file(file(pool, id).await?, choices.read.clone()).await? {
         Ok(read) => read,
@@ -201,7 +225,16 @@ pub async fn preview(pool: &PgPool, id: Uuid, choices: &ImportChoices, page: u32
             return Ok(preview);
         }
     };
-    let mapping = choices.apply(&read.mapping);
+    // A file shaped like one imported before starts from that import's
+    // mapping; the admin's own changes apply on top.
+    let suggested = match saved_mapping(pool, &read).await? {
+        Some((file_name, saved)) => {
+            preview.mapping_from = Some(file_name);
+            saved.apply(&read.mapping)
+        }
+        None => read.mapping.clone(),
+    };
+    let mapping = choices.apply(&suggested);
     let checked = check(&read, &mapping, &directory(pool).await?);
     let header_number = read.header.map(|h| h.number).unwrap_or(0);
     preview.sample = read.rows.iter().filter(|r| r.number > header_number && !r.is_blank()).take(5).cloned().collect();
@@ -392,7 +425,7 @@ async fn run(
     progress.written.store(written as i32, Ordering::Relaxed);
     let finished = sqlx::query!(
         "update imports set status = 'committed', counts = $2, problems = $3, skipped = $4, rows_written = $5,
-                rows_read = $6, rows_checked = $7, finished_at = now(), heartbeat_at = now()
+                rows_read = $6, rows_checked = $7, finished_at = now(), heartbeat_at = now(), header_signature = $8
          where id = $1 and status = 'running'",
         id,
         serde_json::to_value(counts).map_err(|_| AppError::Internal)?,
@@ -401,6 +434,7 @@ async fn run(
         written as i32,
         read.rows.len() as i32,
         checked.data_rows as i32,
+        header_signature(&read),
     )
     .execute(&mut *tx)
     .await?;

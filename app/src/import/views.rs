@@ -562,6 +562,16 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
             </table>
             <button type="submit" data-testid="import-apply">{T::ImportApply.text(lang)}</button>
         </form>
+        {p
+            .mapping_from
+            .clone()
+            .map(|f| {
+                view! {
+                    <p class="notice" role="status" data-testid="import-mapping-from">
+                        {T::ImportMappingReused.text(lang)} " " {f}
+                    </p>
+                }
+            })}
         <p data-testid="import-summary">
             {T::ImportDataRows.text(lang)} " " {format_integer(i64::from(p.data_rows))} " · "
             {T::ImportInvalidRows.text(lang)} " " {format_integer(i64::from(p.invalid_rows))} " · "

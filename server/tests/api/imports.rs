@@ -397,3 +397,31 @@ async fn only_admins_import_and_unreadable_files_are_refused_before_anything_is_
     // And the server still answers.
     admin.get("/accounts").await.assert_status(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_next_file_of_the_same_shape_starts_from_the_last_mapping() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("관리자").await;
+    let first = "고객사명,영업 비고\r\n구름클라우드,연간 계약\r\n".as_bytes();
+    let id = uploaded(&admin, "1월.csv", first).await;
+    let suggested = preview(&admin, id, "", ImportMode::AllOrNothing).await;
+    assert_eq!(suggested.mapping[1].field, None, "'영업 비고' has no field of its own");
+    assert_eq!(suggested.mapping_from, None);
+    let p = preview(&admin, id, "1=notes", ImportMode::AllOrNothing).await;
+    assert_eq!(p.mapping[1].field, Some(app::import::ImportField::Notes));
+    commit(&admin, id, &p).await.assert_status(StatusCode::OK);
+    run_next(&app.pool, "test-instance").await.expect("job runs");
+    let (notes,): (Option<String>,) =
+        sqlx::query_as("select notes from accounts").fetch_one(&app.pool).await.expect("account");
+    assert_eq!(notes.as_deref(), Some("연간 계약"));
+
+    let next = "고객사명,영업 비고\r\n하늘데이터,재계약 검토\r\n".as_bytes();
+    let id = uploaded(&admin, "2월.csv", next).await;
+    let p = preview(&admin, id, "", ImportMode::AllOrNothing).await;
+    assert_eq!(p.mapping[1].field, Some(app::import::ImportField::Notes), "the saved mapping is reused");
+    assert_eq!(p.mapping_from.as_deref(), Some("1월.csv"));
+    // A file of another shape starts from the suggestion.
+    let other = "고객사명,비고란\r\n바다소프트,x\r\n".as_bytes();
+    let id = uploaded(&admin, "3월.csv", other).await;
+    assert_eq!(preview(&admin, id, "", ImportMode::AllOrNothing).await.mapping_from, None);
+}
