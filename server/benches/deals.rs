@@ -446,11 +446,11 @@ async fn load_if_needed(pool: &PgPool, users: &Users) -> Result<String, BoxError
         sqlx::raw_sql(&format!("alter table deals drop constraint \"{name}\"")).execute(&mut *tx).await?;
     }
     // The totals trigger would run an upsert per COPY row.
-    sqlx::raw_sql("alter table deals disable trigger deals_pipeline_totals").execute(&mut *tx).await?;
+    sqlx::raw_sql("alter table deals disable trigger deals_pipeline_totals_insert").execute(&mut *tx).await?;
     let mut gen = DealGenerator::new(SEED ^ have as u64, accounts.len());
     copy_deals(&mut tx, &mut gen, todo, &accounts, &users.owners).await?;
     let copy_done = started.elapsed();
-    sqlx::raw_sql("alter table deals enable trigger deals_pipeline_totals").execute(&mut *tx).await?;
+    sqlx::raw_sql("alter table deals enable trigger deals_pipeline_totals_insert").execute(&mut *tx).await?;
 
     // Rebuild every total from the deals (so rows the trigger kept before stay right),
     // with the trigger's own arithmetic (pipeline_totals_add).

@@ -425,7 +425,8 @@ async fn run(
     progress.written.store(written as i32, Ordering::Relaxed);
     let finished = sqlx::query!(
         "update imports set status = 'committed', counts = $2, problems = $3, skipped = $4, rows_written = $5,
-                rows_read = $6, rows_checked = $7, finished_at = now(), heartbeat_at = now(), header_signature = $8
+                rows_read = $6, rows_checked = $7, finished_at = clock_timestamp(), heartbeat_at = now(),
+                header_signature = $8
          where id = $1 and status = 'running'",
         id,
         serde_json::to_value(counts).map_err(|_| AppError::Internal)?,
@@ -657,6 +658,9 @@ const DEAL_STEPS: &[&str] = &[
      from import_rows r join accounts a on a.id = r.account_id
      where r.deal_name is not null
      order by r.account_id, lower(r.deal_name), r.row_number",
+    // Temporary tables are never analysed by autovacuum: the planner needs
+    // their size to join them well.
+    "analyze import_deals",
     "update import_deals s set id = d.id
      from (select distinct on (account_id, lower(name)) id, account_id, lower(name) as name from deals
            where deleted_at is null order by account_id, lower(name), created_at, id) d
