@@ -339,7 +339,15 @@ pub async fn run_next(pool: &PgPool, instance: &str) -> Result<Option<Uuid>, App
             }
         })
     };
-    let outcome = run(pool, job.id, job.created_by, &choices, &progress).await;
+    // The job runs as a task of its own: should it panic, the heartbeat
+    // still stops and the job is marked failed, and this worker goes on.
+    let outcome = {
+        let (pool, progress, id, actor) = (pool.clone(), progress.clone(), job.id, job.created_by);
+        tokio::spawn(async move { run(&pool, id, actor, &choices, &progress).await }).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, import = %job.id, "import job panicked");
+            Err(Failure::Message(T::ImportFailedInternal))
+        })
+    };
     heartbeat.abort();
     if let Err(failure) = outcome {
         let key = match failure {
