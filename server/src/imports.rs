@@ -29,6 +29,17 @@ fn refused(refusal: app::import::Refusal) -> Response {
     Redirect::to(&format!("/import?refused={}", refusal.code())).into_response()
 }
 
+/// The signed-in admin, or the page that refuses the request.
+fn admin(user: Option<Extension<CurrentUser>>, lang: app::i18n::Lang) -> Result<CurrentUser, Response> {
+    match user {
+        None => Err(pages::message(StatusCode::UNAUTHORIZED, lang, T::ErrUnauthenticated, None).into_response()),
+        Some(Extension(user)) if !user.has(Role::Admin) => {
+            Err(pages::message(StatusCode::FORBIDDEN, lang, T::ErrForbidden, None).into_response())
+        }
+        Some(Extension(user)) => Ok(user),
+    }
+}
+
 pub async fn upload(
     State(state): State<AppState>,
     user: Option<Extension<CurrentUser>>,
@@ -36,12 +47,10 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let lang = pages::lang_of(&headers);
-    let Some(Extension(user)) = user else {
-        return pages::message(StatusCode::UNAUTHORIZED, lang, T::ErrUnauthenticated, None).into_response();
+    let user = match admin(user, lang) {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
-    if !user.has(Role::Admin) {
-        return pages::message(StatusCode::FORBIDDEN, lang, T::ErrForbidden, None).into_response();
-    }
     let Ok(mut multipart) = multipart else {
         return pages::message(StatusCode::BAD_REQUEST, lang, T::ImportNoFile, None).into_response();
     };
@@ -140,11 +149,8 @@ pub async fn report(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
     let lang = pages::lang_of(&headers);
-    let Some(Extension(user)) = user else {
-        return pages::message(StatusCode::UNAUTHORIZED, lang, T::ErrUnauthenticated, None).into_response();
-    };
-    if !user.has(Role::Admin) {
-        return pages::message(StatusCode::FORBIDDEN, lang, T::ErrForbidden, None).into_response();
+    if let Err(refused) = admin(user, lang) {
+        return refused;
     }
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return pages::message(StatusCode::NOT_FOUND, lang, T::ErrNotFound, None).into_response();
