@@ -30,11 +30,13 @@ fn refused(refusal: app::import::Refusal) -> Response {
 }
 
 /// The signed-in admin, or the page that refuses the request.
-fn admin(user: Option<Extension<CurrentUser>>, lang: app::i18n::Lang) -> Result<CurrentUser, Response> {
+fn admin(user: Option<Extension<CurrentUser>>, lang: app::i18n::Lang) -> Result<CurrentUser, Box<Response>> {
     match user {
-        None => Err(pages::message(StatusCode::UNAUTHORIZED, lang, T::ErrUnauthenticated, None).into_response()),
+        None => {
+            Err(Box::new(pages::message(StatusCode::UNAUTHORIZED, lang, T::ErrUnauthenticated, None).into_response()))
+        }
         Some(Extension(user)) if !user.has(Role::Admin) => {
-            Err(pages::message(StatusCode::FORBIDDEN, lang, T::ErrForbidden, None).into_response())
+            Err(Box::new(pages::message(StatusCode::FORBIDDEN, lang, T::ErrForbidden, None).into_response()))
         }
         Some(Extension(user)) => Ok(user),
     }
@@ -49,7 +51,7 @@ pub async fn upload(
     let lang = pages::lang_of(&headers);
     let user = match admin(user, lang) {
         Ok(user) => user,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Ok(mut multipart) = multipart else {
         return pages::message(StatusCode::BAD_REQUEST, lang, T::ImportNoFile, None).into_response();
@@ -150,7 +152,7 @@ pub async fn report(
 ) -> Response {
     let lang = pages::lang_of(&headers);
     if let Err(refused) = admin(user, lang) {
-        return refused;
+        return *refused;
     }
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return pages::message(StatusCode::NOT_FOUND, lang, T::ErrNotFound, None).into_response();
