@@ -11,6 +11,8 @@ pub mod accounts;
 pub mod activities;
 pub mod auth;
 pub mod contacts;
+pub mod contracts;
+pub mod dashboard;
 pub mod deals;
 pub mod import;
 pub mod pages;
@@ -107,7 +109,7 @@ mod layering {
     /// `import` is a domain like the others: it will turn cells into every
     /// domain's validated values, which live in `kit` (`domain`), so it needs
     /// no other domain.
-    const DOMAINS: [&str; 5] = ["accounts", "activities", "contacts", "deals", "import"];
+    const DOMAINS: [&str; 7] = ["accounts", "activities", "contacts", "contracts", "dashboard", "deals", "import"];
 
     /// The `crate::<module>` paths a file uses, with grouped imports opened.
     fn uses(source: &str) -> BTreeSet<String> {

@@ -27,6 +27,12 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/contacts") view=crate::contacts::views::ContactsPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/new") view=crate::contacts::views::ContactNewPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/:id") view=crate::contacts::views::ContactPage ssr=SsrMode::Async />
+            <Route path=path!("/dashboard") view=crate::dashboard::views::DashboardPage ssr=SsrMode::Async />
+            <Route path=path!("/contracts") view=crate::contracts::views::ContractsPage ssr=SsrMode::Async />
+            <Route path=path!("/contracts/new") view=crate::contracts::views::ContractNewPage ssr=SsrMode::Async />
+            <Route path=path!("/contracts/:id") view=crate::pages::views::ContractPage ssr=SsrMode::Async />
+            <Route path=path!("/contracts/:id/edit") view=crate::contracts::views::ContractEditPage ssr=SsrMode::Async />
+            <Route path=path!("/renewals") view=crate::contracts::views::RenewalsPage ssr=SsrMode::Async />
             <Route path=path!("/import") view=crate::import::views::ImportsPage ssr=SsrMode::Async />
             <Route path=path!("/import/:id") view=crate::import::views::ImportPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/:id/edit") view=crate::contacts::views::ContactEditPage ssr=SsrMode::Async />

@@ -93,10 +93,13 @@ pub fn Header() -> impl IntoView {
         <header class="topbar">
             <a class="brand" href="/accounts">{T::AppName.text(lang)}</a>
             <nav>
+                <a href="/dashboard">{T::NavDashboard.text(lang)}</a>
                 <a href="/accounts">{T::NavAccounts.text(lang)}</a>
                 <a href="/contacts">{T::NavContacts.text(lang)}</a>
                 <a href="/deals">{T::NavDeals.text(lang)}</a>
                 <a href="/pipeline">{T::NavPipeline.text(lang)}</a>
+                <a href="/contracts">{T::NavContracts.text(lang)}</a>
+                <a href="/renewals">{T::NavRenewals.text(lang)}</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let admin = user.await.ok().flatten().is_some_and(|u| u.has(crate::auth::Role::Admin));

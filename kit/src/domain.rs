@@ -751,6 +751,70 @@ pub fn date_from_excel_serial(serial: f64, epoch_1904: bool) -> Result<chrono::N
 /// Optional dates on the wire as "2026-12-31", read with `parse_date` rather
 /// than chrono's `FromStr`, whose format parser would otherwise be compiled
 /// into the browser bundle.
+/// How often a contract's amount is billed. Shared by the contract forms and
+/// the import, so both read a billing period the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillingPeriod {
+    OneTime,
+    Monthly,
+    Annual,
+}
+
+impl BillingPeriod {
+    pub const ALL: [BillingPeriod; 3] = [BillingPeriod::OneTime, BillingPeriod::Monthly, BillingPeriod::Annual];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            BillingPeriod::OneTime => "one-time",
+            BillingPeriod::Monthly => "monthly",
+            BillingPeriod::Annual => "annual",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<BillingPeriod> {
+        Self::ALL.into_iter().find(|b| b.code() == code.trim())
+    }
+
+    pub fn label(self) -> T {
+        match self {
+            BillingPeriod::OneTime => T::BillingOneTime,
+            BillingPeriod::Monthly => T::BillingMonthly,
+            BillingPeriod::Annual => T::BillingAnnual,
+        }
+    }
+}
+
+/// The longest term a contract may have; anything longer is a typo.
+pub const MAX_CONTRACT_YEARS: u32 = 30;
+
+/// A notice period in days, 0 to 3650; empty is none.
+pub fn parse_notice_days(input: &str) -> Result<i32, T> {
+    match input.trim() {
+        "" => Ok(0),
+        raw => raw.parse::<i32>().ok().filter(|d| (0..=3650).contains(d)).ok_or(T::InvalidNoticeDays),
+    }
+}
+
+/// A contract's term and notice period together: the end not before the
+/// start, at most 30 years, a notice period no longer than the term. The
+/// error names the field it belongs to.
+pub fn check_contract_terms(
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    notice_days: i32,
+) -> Result<(), (&'static str, T)> {
+    if end < start {
+        return Err(("end_date", T::ContractEndBeforeStart));
+    }
+    if start.checked_add_months(chrono::Months::new(12 * MAX_CONTRACT_YEARS)).is_none_or(|limit| end > limit) {
+        return Err(("end_date", T::ContractTermTooLong));
+    }
+    if i64::from(notice_days) > (end - start).num_days() + 1 {
+        return Err(("notice_days", T::ContractNoticeTooLong));
+    }
+    Ok(())
+}
+
 pub mod iso_date_option {
     use chrono::{Datelike, NaiveDate};
     use serde::{Deserialize, Deserializer, Serializer};

@@ -21,10 +21,11 @@ pub enum Entity {
     Contact,
     Deal,
     Activity,
+    Contract,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 4] = [Entity::Account, Entity::Contact, Entity::Deal, Entity::Activity];
+    pub const ALL: [Entity; 5] = [Entity::Account, Entity::Contact, Entity::Deal, Entity::Activity, Entity::Contract];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -32,6 +33,7 @@ impl Entity {
             Entity::Contact => "contact",
             Entity::Deal => "deal",
             Entity::Activity => "activity",
+            Entity::Contract => "contract",
         }
     }
 
@@ -46,6 +48,7 @@ impl Entity {
             Entity::Contact => "contacts",
             Entity::Deal => "deals",
             Entity::Activity => "activities",
+            Entity::Contract => "contracts",
         }
     }
 
@@ -55,6 +58,7 @@ impl Entity {
             Entity::Contact => T::Contact,
             Entity::Deal => T::Deal,
             Entity::Activity => T::Activities,
+            Entity::Contract => T::Contract,
         }
     }
 
@@ -65,6 +69,7 @@ impl Entity {
             Entity::Contact => "/contacts",
             Entity::Deal => "/deals",
             Entity::Activity => "/",
+            Entity::Contract => "/contracts",
         }
     }
 

@@ -126,12 +126,13 @@ async fn run(url: &str, notices: Notices) -> Result<(), BoxError> {
 enum Call {
     Board(CurrentUser, BoardQuery),
     List(CurrentUser, DealQuery),
+    Dashboard(CurrentUser, app::dashboard::DashboardQuery),
 }
 
 impl Call {
     fn target(&self) -> f64 {
         match self {
-            Call::Board(..) => BOARD_TARGET_P95_MS,
+            Call::Board(..) | Call::Dashboard(..) => BOARD_TARGET_P95_MS,
             Call::List(..) => LIST_TARGET_P95_MS,
         }
     }
@@ -148,6 +149,12 @@ impl Call {
             Call::List(user, query) => {
                 let list = app::deals::server::list(pool, user, query).await.map_err(|e| format!("list: {e:?}"))?;
                 Ok((list.page.rows.len(), None))
+            }
+            Call::Dashboard(user, query) => {
+                let d = app::dashboard::server::dashboard(pool, user, query)
+                    .await
+                    .map_err(|e| format!("dashboard: {e:?}"))?;
+                Ok((d.by_stage.len() + d.forecast.len() + d.leaderboard.len() + d.stale.len(), None))
             }
         }
     }
@@ -204,6 +211,26 @@ async fn cases(pool: &PgPool, users: &Users) -> Result<Vec<Case>, BoxError> {
         Case {
             label: "board, everyone, period=quarter, currency=KRW".into(),
             call: Call::Board(manager.clone(), board("", "quarter", "KRW")),
+        },
+        Case {
+            label: "dashboard, everyone (manager)".into(),
+            call: Call::Dashboard(manager.clone(), app::dashboard::DashboardQuery::default()),
+        },
+        Case {
+            label: "dashboard, one owner, KRW, year (manager)".into(),
+            call: Call::Dashboard(
+                manager.clone(),
+                app::dashboard::DashboardQuery {
+                    owner: owner.clone(),
+                    currency: "KRW".into(),
+                    period: "year".into(),
+                    stale: String::new(),
+                },
+            ),
+        },
+        Case {
+            label: "dashboard, a rep's own (rep)".into(),
+            call: Call::Dashboard(rep.clone(), app::dashboard::DashboardQuery::default()),
         },
         Case { label: "list first page, sort name (manager)".into(), call: Call::List(manager.clone(), list(&|_| {})) },
         Case {

@@ -1,5 +1,5 @@
 //! Demo data for local runs: the Keycloak demo users and realistic Korean
-//! accounts with contacts. Loaded once, when there are no accounts yet.
+//! accounts with contacts, deals and the won deals' contracts. Loaded once, when there are no accounts yet.
 
 use app::domain::BusinessNumber;
 use sqlx::PgPool;
@@ -148,6 +148,30 @@ async fn seed_deals(
             .bind(owner)
             .execute(&mut *tx)
             .await?;
+        if stage == "won" {
+            // A won deal's contract, a year long, ending within the next four
+            // months: the renewal queue has something in each window.
+            let end = today + chrono::Days::new(((i * 13 + k * 7) % 120) as u64);
+            let start = end - chrono::Days::new(364);
+            sqlx::query(
+                "insert into contracts (account_id, deal_id, title, contract_number, state, start_date, end_date,
+                                        amount, currency, billing_period, auto_renew, notice_days, owner_id,
+                                        created_by, updated_by)
+                 values ($1, $2, $3, $4, 'signed', $5, $6, $7, $8, 'annual', $9, 30, $10, $10, $10)",
+            )
+            .bind(account_id)
+            .bind(id)
+            .bind(format!("{account} {title} 연간 계약"))
+            .bind(format!("MSP-DEMO-{i:03}-{k}"))
+            .bind(start)
+            .bind(end)
+            .bind(rust_decimal::Decimal::from(amount))
+            .bind(currency)
+            .bind(i.is_multiple_of(2))
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Activities: dated notes, calls, meetings and tasks on an account or a deal,
+//! Activities: dated notes, calls, meetings and tasks on an account, a deal or a contract,
 //! shown as a timeline.
 
 pub mod api;
@@ -31,7 +31,7 @@ pub struct Activity {
     pub deal_name: Option<String>,
 }
 
-/// What an activity is attached to: "account" or "deal", and its id.
+/// What an activity is attached to: "account", "deal" or "contract", and its id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ActivityForm {

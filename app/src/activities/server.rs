@@ -1,4 +1,5 @@
-//! Activity SQL. Adding one needs the right to edit what it is attached to;
+//! Activity SQL. Adding one needs the right to edit what it is attached to
+//! (an account, a deal or a contract);
 //! it also stamps the deal's last-activity time for the stale-deal report.
 
 use sqlx::PgPool;
@@ -21,6 +22,21 @@ pub async fn for_deal(pool: &PgPool, deal_id: Uuid) -> Result<Vec<Activity>, App
            from activities a join users u on u.id = a.created_by
            where a.deal_id = $1 order by a.occurred_at desc, a.id limit 200"#,
         deal_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}
+
+/// The contract's timeline.
+pub async fn for_contract(pool: &PgPool, contract_id: Uuid) -> Result<Vec<Activity>, AppError> {
+    let rows = sqlx::query_as!(
+        Activity,
+        r#"select a.id, a.kind, a.subject, a.body, a.occurred_at, a.due_date, a.done, u.display_name as created_by,
+                  null::text as "deal_name?"
+           from activities a join users u on u.id = a.created_by
+           where a.contract_id = $1 order by a.occurred_at desc, a.id limit 200"#,
+        contract_id
     )
     .fetch_all(pool)
     .await?;
@@ -64,7 +80,7 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
 
     let mut tx = pool.begin().await?;
     // The owner decides who may add to the timeline; the row is locked so it cannot vanish meanwhile.
-    let (account_id, deal_id, owner) = match target {
+    let (account_id, deal_id, contract_id, owner) = match target {
         Entity::Account => {
             let owner = sqlx::query_scalar!(
                 "select owner_id from accounts where id = $1 and deleted_at is null for share",
@@ -72,7 +88,7 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
             )
             .fetch_optional(&mut *tx)
             .await?;
-            (Some(target_id), None, owner.ok_or(AppError::NotFound)?)
+            (Some(target_id), None, None, owner.ok_or(AppError::NotFound)?)
         }
         Entity::Deal => {
             let owner = sqlx::query_scalar!(
@@ -83,7 +99,19 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
             )
             .fetch_optional(&mut *tx)
             .await?;
-            (None, Some(target_id), owner.ok_or(AppError::NotFound)?)
+            (None, Some(target_id), None, owner.ok_or(AppError::NotFound)?)
+        }
+        Entity::Contract => {
+            let owner = sqlx::query_scalar!(
+                "select owner_id from contracts where id = $1 and deleted_at is null and (owner_id = $2 or $3)
+                 for update",
+                target_id,
+                user.id,
+                user.sees_all_owned(),
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            (None, None, Some(target_id), owner.ok_or(AppError::NotFound)?)
         }
         _ => return Err(AppError::BadRequest),
     };
@@ -92,13 +120,14 @@ pub async fn add(pool: &PgPool, user: &CurrentUser, form: &ActivityForm) -> Resu
     }
     // `to_jsonb` of the inserted row is never null (the macro cannot know).
     let row = sqlx::query!(
-        r#"insert into activities (kind, subject, body, account_id, deal_id, due_date, created_by)
-           values ($1, $2, $3, $4, $5, $6, $7) returning id, to_jsonb(activities.*) as "after!""#,
+        r#"insert into activities (kind, subject, body, account_id, deal_id, contract_id, due_date, created_by)
+           values ($1, $2, $3, $4, $5, $6, $7, $8) returning id, to_jsonb(activities.*) as "after!""#,
         form.kind.trim(),
         subject,
         body,
         account_id,
         deal_id,
+        contract_id,
         due_date,
         user.id,
     )
@@ -122,20 +151,23 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
     // refuses the change instead of letting it through.
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
-        r#"select account_id, deal_id, to_jsonb(a) as "before!" from activities a
+        r#"select account_id, deal_id, contract_id, to_jsonb(a) as "before!" from activities a
            where id = $1 and kind = 'task' for update"#,
         id,
     )
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or(AppError::NotFound)?;
-    let (account_id, deal_id, before) = (row.account_id, row.deal_id, row.before);
-    // The record must be live, visible to this user and theirs to edit.
-    match (deal_id, account_id) {
-        (Some(deal), _) => lock(&mut tx, user, Entity::Deal, deal, false).await?,
-        (None, Some(account)) => lock(&mut tx, user, Entity::Account, account, false).await?,
-        (None, None) => return Err(AppError::NotFound),
+    // What the task hangs off: its deal, its contract or its account.
+    let (target, target_id) = match (row.deal_id, row.contract_id, row.account_id) {
+        (Some(deal), _, _) => (Entity::Deal, deal),
+        (None, Some(contract), _) => (Entity::Contract, contract),
+        (None, None, Some(account)) => (Entity::Account, account),
+        (None, None, None) => return Err(AppError::NotFound),
     };
+    let before = row.before;
+    // The record must be live, visible to this user and theirs to edit.
+    lock(&mut tx, user, target, target_id, false).await?;
     let after = sqlx::query_scalar!(
         r#"update activities set done = $2 where id = $1 returning to_jsonb(activities.*) as "after!""#,
         id,
@@ -145,9 +177,5 @@ pub async fn set_done(pool: &PgPool, user: &CurrentUser, id: Uuid, done: bool) -
     .await?;
     audit(&mut tx, Entity::Activity, id, AuditAction::Update, user.id, Some(before), Some(after)).await?;
     tx.commit().await?;
-    Ok(match (deal_id, account_id) {
-        (Some(d), _) => Entity::Deal.path(d),
-        (None, Some(a)) => Entity::Account.path(a),
-        _ => "/".into(),
-    })
+    Ok(target.path(target_id))
 }

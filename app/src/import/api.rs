@@ -74,13 +74,13 @@ pub async fn import_edited_since(id: String) -> Result<Vec<EditedSince>, AppErro
 
 /// The rows a finished import left out, and why.
 #[server(prefix = "/api", endpoint = "imports/problems")]
-pub async fn import_problems(id: String) -> Result<Vec<super::CellProblem>, AppError> {
+pub async fn import_problems(id: String) -> Result<super::StoredProblems, AppError> {
     crate::server::run(async {
         crate::auth::server::require_admin()?;
         let id = crate::server::parse_id(&id)?;
-        let mut problems = super::server::stored_problems(&crate::server::pool()?, id).await?;
-        problems.truncate(super::PROBLEMS_PER_PAGE * 10);
-        Ok(problems)
+        let mut stored = super::server::stored_problems(&crate::server::pool()?, id).await?;
+        stored.problems.truncate(super::PROBLEMS_PER_PAGE * 10);
+        Ok(stored)
     })
     .await
 }

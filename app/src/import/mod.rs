@@ -286,6 +286,9 @@ impl SheetRow {
 /// A problem with one cell, shown at its row and column before anything is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellProblem {
+    /// The sheet, by its position in the workbook (0 for a CSV).
+    #[serde(default)]
+    pub sheet: u32,
     /// 1-based, as the sheet shows it.
     pub row: u32,
     /// 0-based; `column_name` gives the letters the sheet shows.
@@ -322,6 +325,8 @@ pub enum ImportField {
     Department,
     Email,
     Phone,
+    /// A deal's SalesOps id, as an export writes it: matches that deal.
+    DealId,
     DealName,
     Stage,
     Amount,
@@ -330,6 +335,15 @@ pub enum ImportField {
     CloseDate,
     Source,
     LostReason,
+    ContractTitle,
+    ContractNumber,
+    ContractStart,
+    ContractEnd,
+    ContractAmount,
+    BillingPeriod,
+    AutoRenew,
+    NoticeDays,
+    ContractStatus,
 }
 
 impl ImportField {
@@ -349,6 +363,7 @@ impl ImportField {
             ImportField::Department => T::Department,
             ImportField::Email => T::Email,
             ImportField::Phone => T::Phone,
+            ImportField::DealId => T::ImportDealId,
             ImportField::DealName => T::DealName,
             ImportField::Stage => T::Stage,
             ImportField::Amount => T::Amount,
@@ -357,12 +372,21 @@ impl ImportField {
             ImportField::CloseDate => T::ExpectedCloseDate,
             ImportField::Source => T::Source,
             ImportField::LostReason => T::LostReason,
+            ImportField::ContractTitle => T::ContractTitle,
+            ImportField::ContractNumber => T::ContractNumber,
+            ImportField::ContractStart => T::ImportContractStart,
+            ImportField::ContractEnd => T::ImportContractEnd,
+            ImportField::ContractAmount => T::ImportContractAmount,
+            ImportField::BillingPeriod => T::BillingPeriod,
+            ImportField::AutoRenew => T::AutoRenew,
+            ImportField::NoticeDays => T::NoticeDays,
+            ImportField::ContractStatus => T::ImportContractStatus,
         }
     }
 }
 
 impl ImportField {
-    pub const ALL: [ImportField; 22] = [
+    pub const ALL: [ImportField; 32] = [
         ImportField::AccountName,
         ImportField::BusinessNumber,
         ImportField::Industry,
@@ -377,6 +401,7 @@ impl ImportField {
         ImportField::Department,
         ImportField::Email,
         ImportField::Phone,
+        ImportField::DealId,
         ImportField::DealName,
         ImportField::Stage,
         ImportField::Amount,
@@ -385,6 +410,15 @@ impl ImportField {
         ImportField::CloseDate,
         ImportField::Source,
         ImportField::LostReason,
+        ImportField::ContractTitle,
+        ImportField::ContractNumber,
+        ImportField::ContractStart,
+        ImportField::ContractEnd,
+        ImportField::ContractAmount,
+        ImportField::BillingPeriod,
+        ImportField::AutoRenew,
+        ImportField::NoticeDays,
+        ImportField::ContractStatus,
     ];
 
     /// The field's name in forms and URLs.
@@ -404,6 +438,7 @@ impl ImportField {
             ImportField::Department => "department",
             ImportField::Email => "email",
             ImportField::Phone => "phone",
+            ImportField::DealId => "deal_id",
             ImportField::DealName => "deal_name",
             ImportField::Stage => "stage",
             ImportField::Amount => "amount",
@@ -412,6 +447,15 @@ impl ImportField {
             ImportField::CloseDate => "close_date",
             ImportField::Source => "source",
             ImportField::LostReason => "lost_reason",
+            ImportField::ContractTitle => "contract_title",
+            ImportField::ContractNumber => "contract_number",
+            ImportField::ContractStart => "contract_start",
+            ImportField::ContractEnd => "contract_end",
+            ImportField::ContractAmount => "contract_amount",
+            ImportField::BillingPeriod => "billing_period",
+            ImportField::AutoRenew => "auto_renew",
+            ImportField::NoticeDays => "notice_days",
+            ImportField::ContractStatus => "contract_status",
         }
     }
 
@@ -498,11 +542,23 @@ impl ImportStatus {
 }
 
 /// The admin's choices as the preview's form and the commit form send them
-/// (as text; `ImportChoices::from_params` reads them).
+/// (as text; `ImportChoices::from_params` reads them). The form shows one
+/// sheet at a time: `shown` names the sheet its `header`, `use_sheet` and
+/// mapping belong to, `sheet` the sheet to show next, and `sheets` carries
+/// every sheet's settings from page to page (so nothing is kept on the
+/// server between two previews, and the pages work without JavaScript).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportParams {
     #[serde(default)]
     pub sheet: String,
+    #[serde(default)]
+    pub shown: String,
+    /// `encode_sheets`' form.
+    #[serde(default)]
+    pub sheets: String,
+    /// "yes" or "no": import the shown sheet.
+    #[serde(default)]
+    pub use_sheet: String,
     #[serde(default)]
     pub header: String,
     #[serde(default)]
@@ -516,39 +572,30 @@ pub struct ImportParams {
     pub mode: String,
 }
 
-/// Everything the preview and the job need to read and map the file again:
-/// what the admin chose, stored with the import when it is committed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ImportChoices {
-    pub read: ReadChoice,
-    /// Columns the admin mapped by hand (column, field or `None` to ignore);
-    /// the others keep the suggested field.
+/// One sheet's settings as the admin left them; what is `None` or missing
+/// keeps what was detected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetChoice {
+    /// By name; empty is the file's only (CSV) or first visible sheet.
+    pub sheet: String,
+    /// Import this sheet; by default a visible sheet with a header row is imported.
+    #[serde(default)]
+    pub import: Option<bool>,
+    /// 1-based, as the sheet shows it.
+    #[serde(default)]
+    pub header_row: Option<u32>,
+    /// Columns mapped by hand (column, field or `None` to ignore); the
+    /// others keep the suggested field.
+    #[serde(default)]
     pub mapping: Vec<(u32, Option<ImportField>)>,
-    pub mode: ImportMode,
+    /// The header row's shape, recorded when the import runs: the key under
+    /// which a later file of the same shape reuses this sheet's mapping.
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
-impl ImportChoices {
-    /// From the preview's query (or the commit form's hidden fields): each
-    /// value as the page wrote it; anything else is ignored, i.e. detected.
-    pub fn from_params(params: &ImportParams) -> Self {
-        let sheet = Some(params.sheet.clone()).filter(|s| !s.is_empty() && s.chars().count() <= 200);
-        let header_row = params.header.trim().parse::<u32>().ok().filter(|n| (1..=1_048_576).contains(n));
-        let csv_encoding = match params.enc.as_str() {
-            "UTF-8" => Some(CsvEncoding::Utf8),
-            "UTF-16LE" => Some(CsvEncoding::Utf16Le),
-            "UTF-16BE" => Some(CsvEncoding::Utf16Be),
-            "EUC-KR" => Some(CsvEncoding::EucKr),
-            _ => None,
-        };
-        let csv_delimiter = Delimiter::ALL.into_iter().find(|d| d.code() == params.delim);
-        ImportChoices {
-            read: ReadChoice { sheet, header_row, csv_encoding, csv_delimiter },
-            mapping: parse_mapping(&params.mapping),
-            mode: ImportMode::from_code(&params.mode).unwrap_or_default(),
-        }
-    }
-
-    /// The suggested mapping with the admin's changes applied.
+impl SheetChoice {
+    /// The suggested mapping with these changes applied.
     pub fn apply(&self, suggested: &[ColumnMapping]) -> Vec<ColumnMapping> {
         suggested
             .iter()
@@ -558,6 +605,125 @@ impl ImportChoices {
             })
             .collect()
     }
+}
+
+/// Workbooks with more sheets than this import their first ones only.
+pub const MAX_SHEETS: usize = 20;
+
+/// Everything the preview and the job need to read and map the file again:
+/// what the admin chose, stored with the import when it is committed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportChoices {
+    /// The sheet the page shows; by default the first one imported.
+    #[serde(default)]
+    pub shown: Option<String>,
+    #[serde(default)]
+    pub csv_encoding: Option<CsvEncoding>,
+    #[serde(default)]
+    pub csv_delimiter: Option<Delimiter>,
+    /// Per sheet the admin touched; the others keep what was detected.
+    #[serde(default)]
+    pub sheets: Vec<SheetChoice>,
+    /// The workbook's sheet names in order, recorded by the job so that the
+    /// problems it stores (by sheet position) can name their sheet.
+    #[serde(default)]
+    pub sheet_names: Vec<String>,
+    #[serde(default)]
+    pub mode: ImportMode,
+}
+
+impl ImportChoices {
+    /// From the preview's query (or the commit form's hidden fields): each
+    /// value as the page wrote it; anything else is ignored, i.e. detected.
+    pub fn from_params(params: &ImportParams) -> Self {
+        let name = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty() && s.chars().count() <= 1000);
+        let csv_encoding = match params.enc.as_str() {
+            "UTF-8" => Some(CsvEncoding::Utf8),
+            "UTF-16LE" => Some(CsvEncoding::Utf16Le),
+            "UTF-16BE" => Some(CsvEncoding::Utf16Be),
+            "EUC-KR" => Some(CsvEncoding::EucKr),
+            _ => None,
+        };
+        let mut sheets = decode_sheets(&params.sheets);
+        // The form's visible fields belong to `shown`; without one (a CSV's
+        // only sheet has no name, a hand-written request may omit it) they
+        // belong to the sheet the request names. The commit form sends none.
+        let has_fields = !(params.header.is_empty() && params.mapping.is_empty() && params.use_sheet.is_empty());
+        let form_sheet = match name(&params.shown) {
+            Some(shown) => Some(shown),
+            None if has_fields || params.sheets.is_empty() => Some(params.sheet.clone()),
+            None => None,
+        };
+        if let Some(sheet) = form_sheet {
+            let own = SheetChoice {
+                import: match params.use_sheet.as_str() {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                },
+                header_row: params.header.trim().parse::<u32>().ok().filter(|n| (1..=1_048_576).contains(n)),
+                mapping: parse_mapping(&params.mapping),
+                signature: None,
+                sheet,
+            };
+            sheets.retain(|s| s.sheet != own.sheet);
+            sheets.push(own);
+        }
+        ImportChoices {
+            shown: name(&params.sheet).or_else(|| name(&params.shown)),
+            csv_encoding,
+            csv_delimiter: Delimiter::ALL.into_iter().find(|d| d.code() == params.delim),
+            sheets,
+            sheet_names: Vec::new(),
+            mode: ImportMode::from_code(&params.mode).unwrap_or_default(),
+        }
+    }
+
+    /// The admin's settings for this sheet (`default` is the name the file's
+    /// first sheet answers to when the form left it empty).
+    pub fn sheet(&self, name: &str, default: &str) -> SheetChoice {
+        self.sheets
+            .iter()
+            .find(|s| s.sheet == name)
+            .or_else(|| self.sheets.iter().find(|s| s.sheet.is_empty() && name == default))
+            .cloned()
+            .map(|s| SheetChoice { sheet: name.to_string(), ..s })
+            .unwrap_or_else(|| SheetChoice { sheet: name.to_string(), ..SheetChoice::default() })
+    }
+
+    /// What the reader needs for one sheet.
+    pub fn read_choice(&self, sheet: Option<&str>, header_row: Option<u32>) -> ReadChoice {
+        ReadChoice {
+            sheet: sheet.filter(|s| !s.is_empty()).map(str::to_string),
+            header_row,
+            csv_encoding: self.csv_encoding.clone(),
+            csv_delimiter: self.csv_delimiter,
+        }
+    }
+}
+
+/// Every sheet's settings as one form value (JSON: sheet names may hold any
+/// character). A value that does not parse is ignored: the detected settings stand.
+pub fn encode_sheets(sheets: &[SheetChoice]) -> String {
+    serde_json::to_string(sheets).unwrap_or_default()
+}
+
+pub fn decode_sheets(raw: &str) -> Vec<SheetChoice> {
+    // Bounded before parsing: a query can be long, a workbook's settings are not.
+    if raw.is_empty() || raw.len() > 256 * 1024 {
+        return Vec::new();
+    }
+    let mut sheets: Vec<SheetChoice> = serde_json::from_str(raw).unwrap_or_default();
+    sheets.truncate(MAX_SHEETS);
+    for s in &mut sheets {
+        s.mapping.retain(|(c, _)| *c < 16_384);
+        s.mapping.truncate(16_384);
+        s.header_row = s.header_row.filter(|n| (1..=1_048_576).contains(n));
+        // Recorded by the job only.
+        s.signature = None;
+    }
+    sheets.retain(|s| s.sheet.chars().count() <= 1000);
+    sheets
 }
 
 /// A mapping as one form value: `0=account_name;1=;3=deal_name` (empty is
@@ -602,6 +768,8 @@ pub struct ImportCounts {
     pub contact: ChangeCounts,
     #[serde(default)]
     pub deal: ChangeCounts,
+    #[serde(default)]
+    pub contract: ChangeCounts,
 }
 
 /// One import as the history lists it and its page heads it.
@@ -632,6 +800,28 @@ pub struct ImportSummary {
 /// Problems shown per page of the preview.
 pub const PROBLEMS_PER_PAGE: usize = 100;
 
+/// One sheet of the workbook as the preview sums it up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetSummary {
+    pub name: String,
+    pub hidden: bool,
+    /// Imported with the current settings.
+    pub imported: bool,
+    pub header: Option<HeaderRow>,
+    pub data_rows: u32,
+    pub invalid_rows: u32,
+    pub problems: u32,
+    /// The sheet could not be read (and is not imported).
+    pub refusal: Option<Refusal>,
+}
+
+/// A problem of one sheet as a whole (no account column mapped, no header row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetProblem {
+    pub sheet: u32,
+    pub problem: T,
+}
+
 /// The preview of an uploaded file with the current choices applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preview {
@@ -639,28 +829,41 @@ pub struct Preview {
     /// The file could not be read at all (and why).
     pub refusal: Option<Refusal>,
     pub format: Option<FileFormat>,
-    pub sheets: Vec<SheetInfo>,
+    /// Every sheet of the workbook, in order (one for a CSV).
+    pub sheets: Vec<SheetSummary>,
+    /// The sheet shown, by name, and its position in `sheets`.
     pub sheet: String,
+    pub shown: u32,
+    /// Every sheet's settings as they stand, for the forms to carry on.
+    pub settings: Vec<SheetChoice>,
     pub csv: Option<CsvSettings>,
+    /// The shown sheet's header row and mapping.
     pub header: Option<HeaderRow>,
     pub mapping: Vec<ColumnMapping>,
     pub mode: ImportMode,
-    /// Data rows below the header.
+    /// Data rows below the header, over every imported sheet.
     pub data_rows: u32,
     /// Of which rows with at least one problem.
     pub invalid_rows: u32,
     pub problem_count: u32,
-    /// Problems of the file as a whole (no account column mapped, …).
-    pub file_problems: Vec<T>,
-    /// One page of the problems, by row then column.
+    pub file_problems: Vec<SheetProblem>,
+    /// One page of the problems, by sheet, row, then column.
     pub problems: Vec<CellProblem>,
     pub problem_page: u32,
-    /// The first data rows as text, to check the mapping against.
+    /// The shown sheet's first data rows, to check the mapping against.
     pub sample: Vec<SheetRow>,
     /// Nothing stops a commit (with skip-invalid, problems do not).
     pub can_commit: bool,
-    /// The mapping was taken over from this earlier file of the same shape.
+    /// The shown sheet's mapping was taken over from this earlier file of the same shape.
     pub mapping_from: Option<String>,
+}
+
+/// The rows a finished import left out, and the workbook's sheet names
+/// (more than one: the problems name their sheet).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredProblems {
+    pub problems: Vec<CellProblem>,
+    pub sheet_names: Vec<String>,
 }
 
 /// Undo refused: these records were changed after the import.
@@ -741,5 +944,65 @@ mod tests {
         let json = serde_json::to_string(&CellValue::Date(day)).expect("encode");
         assert_eq!(json, r#"{"Date":"2022-12-31"}"#);
         assert_eq!(serde_json::from_str::<CellValue>(&json).expect("decode"), CellValue::Date(day));
+    }
+
+    #[test]
+    fn the_form_fields_belong_to_the_shown_sheet_and_the_others_ride_along() {
+        let deals = SheetChoice {
+            sheet: "영업기회".into(),
+            import: Some(true),
+            header_row: Some(2),
+            mapping: vec![(0, Some(ImportField::DealName))],
+            signature: Some("sent by a browser".into()),
+        };
+        let params = ImportParams {
+            sheet: "영업기회".into(),
+            shown: "고객사".into(),
+            sheets: encode_sheets(std::slice::from_ref(&deals)),
+            use_sheet: "no".into(),
+            header: "3".into(),
+            mapping: "0=account_name;1=".into(),
+            ..ImportParams::default()
+        };
+        let choices = ImportChoices::from_params(&params);
+        assert_eq!(choices.shown.as_deref(), Some("영업기회"), "the sheet to show next");
+        let accounts = choices.sheet("고객사", "고객사");
+        assert_eq!(accounts.import, Some(false));
+        assert_eq!(accounts.header_row, Some(3));
+        assert_eq!(accounts.mapping, vec![(0, Some(ImportField::AccountName)), (1, None)]);
+        let carried = choices.sheet("영업기회", "고객사");
+        assert_eq!(carried.mapping, deals.mapping, "the other sheet's settings are kept");
+        assert_eq!(carried.signature, None, "only the job records a shape");
+
+        // A single-sheet form names no `shown`: its fields are the sheet's.
+        let single = ImportChoices::from_params(&ImportParams { header: "4".into(), ..ImportParams::default() });
+        assert_eq!(single.sheet("", "").header_row, Some(4));
+        assert_eq!(single.sheet("Sheet1", "Sheet1").header_row, Some(4), "empty names the first sheet");
+        // A CSV's page: its one sheet has no name, and the form still counts.
+        let csv = ImportChoices::from_params(&ImportParams {
+            sheets: encode_sheets(&[SheetChoice { header_row: Some(1), ..SheetChoice::default() }]),
+            header: "2".into(),
+            mapping: "0=notes".into(),
+            ..ImportParams::default()
+        });
+        assert_eq!(csv.sheets.len(), 1);
+        assert_eq!((csv.sheets[0].header_row, csv.sheets[0].mapping[0]), (Some(2), (0, Some(ImportField::Notes))));
+        // Garbage is ignored, never an error.
+        assert_eq!(decode_sheets("[{"), Vec::new());
+        assert_eq!(decode_sheets(&"x".repeat(300 * 1024)), Vec::new());
+    }
+
+    #[test]
+    fn choices_rewritten_by_migration_9_still_read() {
+        // What migration 9 makes of a one-sheet import's stored choices.
+        let stored = r#"{"mode": "SkipInvalid", "shown": null, "sheets": [{"sheet": "", "import": true,
+            "mapping": [[0, "AccountName"], [1, null]], "signature": "sig", "header_row": 2}],
+            "sheet_names": [], "csv_encoding": "EucKr", "csv_delimiter": "Tab"}"#;
+        let choices: ImportChoices = serde_json::from_str(stored).expect("the rewritten choices decode");
+        assert_eq!(choices.mode, ImportMode::SkipInvalid);
+        assert_eq!(choices.csv_encoding, Some(CsvEncoding::EucKr));
+        let sheet = choices.sheet("Sheet1", "Sheet1");
+        assert_eq!((sheet.header_row, sheet.mapping[0]), (Some(2), (0, Some(ImportField::AccountName))));
+        assert_eq!(sheet.signature.as_deref(), Some("sig"));
     }
 }

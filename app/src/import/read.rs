@@ -127,26 +127,36 @@ fn read_unguarded(bytes: &[u8], choice: &ReadChoice, limits: &Limits) -> Result<
         }
         FileFormat::Csv => read_csv(bytes, choice, limits)?,
     };
-    let rows = sheet.grid.rows();
-    let header = match choice.header_row {
-        Some(number) => {
-            Some(HeaderRow { number, matched: rows.iter().find(|row| row.number == number).map_or(0, matched_fields) })
-        }
-        None => detect_header(&rows),
-    };
-    let mapping =
-        header.and_then(|h| rows.iter().find(|row| row.number == h.number)).map(suggest_mapping).unwrap_or_default();
-    Ok(SheetRead {
+    let mut read = SheetRead {
         format,
         sheets: sheet.sheets,
         sheet: sheet.name,
         csv: sheet.csv,
         epoch_1904: sheet.epoch_1904,
-        rows,
+        rows: sheet.grid.rows(),
         problems: sheet.grid.problems,
-        header,
-        mapping,
-    })
+        header: None,
+        mapping: Vec::new(),
+    };
+    set_header(&mut read, choice.header_row);
+    Ok(read)
+}
+
+/// Takes this row as the header (or finds one, for `None`) and suggests the
+/// mapping from it: a changed header row needs no second read of the file.
+pub fn set_header(read: &mut SheetRead, header_row: Option<u32>) {
+    let rows = &read.rows;
+    read.header = match header_row {
+        Some(number) => {
+            Some(HeaderRow { number, matched: rows.iter().find(|row| row.number == number).map_or(0, matched_fields) })
+        }
+        None => detect_header(rows),
+    };
+    read.mapping = read
+        .header
+        .and_then(|h| rows.iter().find(|row| row.number == h.number))
+        .map(suggest_mapping)
+        .unwrap_or_default();
 }
 
 // ---------------------------------------------------------------------------
@@ -542,7 +552,7 @@ impl<'l> Grid<'l> {
         }
         cells[index] = value;
         if let Some(problem) = problem {
-            self.problems.push(CellProblem { row: row + 1, column, problem });
+            self.problems.push(CellProblem { sheet: 0, row: row + 1, column, problem });
         }
         Ok(())
     }
@@ -1217,6 +1227,7 @@ const FIELD_NAMES: &[(ImportField, &[&str])] = &[
         ImportField::Phone,
         &["전화", "전화번호", "연락처", "휴대폰", "핸드폰", "휴대전화", "phone", "mobile", "tel", "telephone"],
     ),
+    (ImportField::DealId, &["영업기회id", "딜id", "dealid", "opportunityid"]),
     (
         ImportField::DealName,
         &[
@@ -1238,7 +1249,7 @@ const FIELD_NAMES: &[(ImportField, &[&str])] = &[
     (ImportField::Stage, &["단계", "진행단계", "영업단계", "stage", "dealstage", "status"]),
     (
         ImportField::Amount,
-        &["금액", "예상금액", "계약금액", "거래금액", "매출", "예상매출", "amount", "value", "dealvalue", "dealamount"],
+        &["금액", "예상금액", "거래금액", "매출", "예상매출", "amount", "value", "dealvalue", "dealamount"],
     ),
     (ImportField::Currency, &["통화", "화폐", "currency"]),
     (ImportField::Probability, &["확률", "수주확률", "성공확률", "가능성", "probability", "winprobability"]),
@@ -1258,6 +1269,18 @@ const FIELD_NAMES: &[(ImportField, &[&str])] = &[
     ),
     (ImportField::Source, &["유입경로", "출처", "리드소스", "source", "leadsource"]),
     (ImportField::LostReason, &["실주사유", "실패사유", "lostreason"]),
+    (ImportField::ContractTitle, &["계약명", "계약", "계약건명", "contract", "contracttitle", "contractname"]),
+    (ImportField::ContractNumber, &["계약번호", "계약no", "contractno", "contractnumber", "contractnum"]),
+    (ImportField::ContractStart, &["계약시작일", "시작일", "계약일", "계약개시일", "startdate", "contractstart"]),
+    (
+        ImportField::ContractEnd,
+        &["계약종료일", "종료일", "만료일", "계약만료일", "enddate", "contractend", "expirydate"],
+    ),
+    (ImportField::ContractAmount, &["계약금액", "계약금", "contractvalue", "contractamount"]),
+    (ImportField::BillingPeriod, &["청구주기", "청구", "결제주기", "billing", "billingperiod", "billingcycle"]),
+    (ImportField::AutoRenew, &["자동갱신", "autorenew", "autorenewal"]),
+    (ImportField::NoticeDays, &["해지통보기간", "통보기간", "해지통보", "noticedays", "noticeperiod"]),
+    (ImportField::ContractStatus, &["계약상태", "contractstatus"]),
 ];
 
 /// A header as compared: full-width to half-width, case-folded, spaces and

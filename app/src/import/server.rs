@@ -16,7 +16,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::check::{check, Directory, Person, RowValues};
+use super::check::{check_sheets, Checked, Directory, Person, RowValues, SheetInput};
 use super::read::{read_upload, Limits};
 use super::*;
 use crate::auth::CurrentUser;
@@ -149,12 +149,16 @@ pub async fn summary(pool: &PgPool, id: Uuid) -> Result<ImportSummary, AppError>
 }
 
 /// The stored problems of a finished import (rows left out and why).
-pub async fn stored_problems(pool: &PgPool, id: Uuid) -> Result<Vec<CellProblem>, AppError> {
-    let value = sqlx::query_scalar!("select problems from imports where id = $1", id)
+pub async fn stored_problems(pool: &PgPool, id: Uuid) -> Result<StoredProblems, AppError> {
+    let row = sqlx::query!("select problems, choices from imports where id = $1", id)
         .fetch_optional(pool)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(serde_json::from_value(value).unwrap_or_default())
+    let choices: ImportChoices = row.choices.and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
+    Ok(StoredProblems {
+        problems: serde_json::from_value(row.problems).unwrap_or_default(),
+        sheet_names: choices.sheet_names,
+    })
 }
 
 async fn file(pool: &PgPool, id: Uuid) -> Result<Vec<u8>, AppError> {
@@ -164,12 +168,141 @@ async fn file(pool: &PgPool, id: Uuid) -> Result<Vec<u8>, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-/// Reads the file off the async workers: parsing is CPU work.
-async fn read_file(bytes: Vec<u8>, choice: ReadChoice) -> Result<Result<SheetRead, Refusal>, AppError> {
+/// Sheets of an xls or ods workbook read for one preview (each read parses them all).
+const MAX_WHOLE_READ_SHEETS: usize = 5;
+
+/// One sheet as the preview shows it and the job writes it.
+pub struct LoadedSheet {
+    /// Its position in the workbook.
+    pub index: u32,
+    pub read: SheetRead,
+    /// The settings as they stand (detected, taken over or the admin's).
+    pub choice: SheetChoice,
+    pub mapping: Vec<ColumnMapping>,
+    pub imported: bool,
+    /// The mapping came from this earlier file of the same shape.
+    pub mapping_from: Option<String>,
+}
+
+/// A file's sheets read with the admin's settings.
+pub struct Loaded {
+    pub sheets: Vec<SheetInfo>,
+    /// The sheets read, in workbook order; hidden sheets nobody chose are not read.
+    pub read: Vec<LoadedSheet>,
+    /// The shown sheet's place in `read`.
+    pub shown: usize,
+    /// Why a sheet could not be read, by its position.
+    pub refused: Vec<(u32, Refusal)>,
+}
+
+impl Loaded {
+    fn imported(&self) -> impl Iterator<Item = &LoadedSheet> {
+        self.read.iter().filter(|s| s.imported)
+    }
+
+    /// Every sheet's settings, for the page's forms to carry on.
+    pub fn settings(&self) -> Vec<SheetChoice> {
+        self.read.iter().map(|s| SheetChoice { mapping: encode_choice(&s.mapping), ..s.choice.clone() }).collect()
+    }
+}
+
+/// A full mapping as the (column, field) pairs a `SheetChoice` keeps.
+fn encode_choice(mapping: &[ColumnMapping]) -> Vec<(u32, Option<ImportField>)> {
+    mapping.iter().map(|m| (m.column, m.field)).collect()
+}
+
+/// Reads a sheet off the async workers: parsing is CPU work.
+async fn read_sheet(bytes: Arc<Vec<u8>>, choice: ReadChoice) -> Result<Result<SheetRead, Refusal>, AppError> {
     tokio::task::spawn_blocking(move || read_upload(&bytes, &choice, &Limits::default())).await.map_err(|e| {
         tracing::error!(error = %e, "import reader task failed");
         AppError::Internal
     })
+}
+
+/// Reads the shown sheet and every other sheet that is or may be imported,
+/// and settles each one's settings: the admin's, else those of an earlier
+/// import of a sheet of the same shape, else what was detected. A sheet is
+/// imported by default when it is visible and has a header row.
+pub async fn load(pool: &PgPool, bytes: Vec<u8>, choices: &ImportChoices) -> Result<Result<Loaded, Refusal>, AppError> {
+    let bytes = Arc::new(bytes);
+    let first = match read_sheet(bytes.clone(), choices.read_choice(choices.shown.as_deref(), None)).await? {
+        Ok(read) => read,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let default_name =
+        first.sheets.iter().find(|s| !s.hidden).map(|s| s.name.clone()).unwrap_or_else(|| first.sheet.clone());
+    // A workbook may list any number of sheets: only the first ones are
+    // offered, and all sheets read share one cell budget, so a preview costs
+    // at most about twice what one sheet may.
+    let mut sheets = first.sheets.clone();
+    sheets.truncate(MAX_SHEETS);
+    // Whole-file readers (xls, ods) parse every sheet on each read.
+    let readable = if first.format.is_read_whole() { MAX_WHOLE_READ_SHEETS } else { MAX_SHEETS };
+    let mut cells_left = Limits::default().max_cells;
+    let mut reads = 1;
+    let mut first = Some(first);
+    let mut loaded = Loaded { sheets: sheets.clone(), read: Vec::new(), shown: 0, refused: Vec::new() };
+    // The one visible sheet of a workbook is always imported: its problems say what is missing.
+    let single = sheets.iter().filter(|s| !s.hidden).count() <= 1;
+    for (index, info) in sheets.iter().enumerate() {
+        let index = index as u32;
+        let choice = choices.sheet(&info.name, &default_name);
+        let is_shown = first.as_ref().is_some_and(|f| f.sheet == info.name);
+        if info.hidden && choice.import != Some(true) && !is_shown {
+            continue;
+        }
+        let mut read = match first.take_if(|f| f.sheet == info.name) {
+            Some(read) => read,
+            None if reads >= readable || cells_left == 0 => {
+                loaded.refused.push((index, Refusal::TooManyCells));
+                continue;
+            }
+            None => {
+                reads += 1;
+                match read_sheet(bytes.clone(), choices.read_choice(Some(&info.name), None)).await? {
+                    Ok(read) => read,
+                    Err(refusal) => {
+                        loaded.refused.push((index, refusal));
+                        continue;
+                    }
+                }
+            }
+        };
+        let cells: usize = read.rows.iter().map(|r| r.cells.len()).sum();
+        if cells > cells_left && !is_shown {
+            loaded.refused.push((index, Refusal::TooManyCells));
+            continue;
+        }
+        cells_left = cells_left.saturating_sub(cells);
+        if choice.header_row.is_some() {
+            super::read::set_header(&mut read, choice.header_row);
+        }
+        let (suggested, mapping_from) = match saved_mapping(pool, &read).await? {
+            Some((file_name, saved)) => (saved.apply(&read.mapping), Some(file_name)),
+            None => (read.mapping.clone(), None),
+        };
+        let mapping = choice.apply(&suggested);
+        let imported = (single && !info.hidden) || choice.import.unwrap_or(!info.hidden && read.header.is_some());
+        if is_shown {
+            loaded.shown = loaded.read.len();
+        }
+        loaded.read.push(LoadedSheet {
+            index,
+            choice: SheetChoice { import: Some(imported), header_row: read.header.map(|h| h.number), ..choice },
+            read,
+            mapping,
+            imported,
+            mapping_from,
+        });
+    }
+    // Without a choice, the page opens on the first sheet that is imported
+    // (a workbook often starts with a cover or instructions sheet).
+    if choices.shown.is_none() && loaded.read.get(loaded.shown).is_some_and(|s| !s.imported) {
+        if let Some(first) = loaded.read.iter().position(|s| s.imported) {
+            loaded.shown = first;
+        }
+    }
+    Ok(Ok(loaded))
 }
 
 /// The header row's shape: the key under which a mapping is reused.
@@ -180,19 +313,30 @@ fn header_signature(read: &SheetRead) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("\u{1f}"))
 }
 
-/// The mapping of the latest finished import of a file of the same shape,
-/// and that file's name.
-async fn saved_mapping(pool: &PgPool, read: &SheetRead) -> Result<Option<(String, ImportChoices)>, AppError> {
+/// The mapping of the latest finished import that had a sheet of the same
+/// shape, and that file's name. Imports are few, so the search is a scan.
+async fn saved_mapping(pool: &PgPool, read: &SheetRead) -> Result<Option<(String, SheetChoice)>, AppError> {
     let Some(signature) = header_signature(read) else { return Ok(None) };
+    let wanted = serde_json::json!({ "sheets": [{ "signature": signature }] });
     let row = sqlx::query!(
         r#"select file_name, choices as "choices!" from imports
-           where header_signature = $1 and status in ('committed', 'undone') and choices is not null
+           where status in ('committed', 'undone') and choices @> $1
            order by created_at desc limit 1"#,
-        signature
+        wanted
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.and_then(|r| serde_json::from_value(r.choices).ok().map(|c| (r.file_name, c))))
+    Ok(row.and_then(|r| {
+        let choices: ImportChoices = serde_json::from_value(r.choices).ok()?;
+        let sheet = choices.sheets.into_iter().find(|s| s.signature.as_deref() == Some(signature.as_str()))?;
+        Some((r.file_name, sheet))
+    }))
+}
+
+fn check_loaded(loaded: &Loaded, dir: &Directory) -> Checked {
+    let inputs: Vec<SheetInput> =
+        loaded.imported().map(|s| SheetInput { index: s.index, read: &s.read, mapping: &s.mapping }).collect();
+    check_sheets(&inputs, dir)
 }
 
 /// The file read and checked with these choices.
@@ -204,6 +348,8 @@ pub async fn preview(pool: &PgPool, id: Uuid, choices: &ImportChoices, page: u32
         format: None,
         sheets: Vec::new(),
         sheet: String::new(),
+        shown: 0,
+        settings: Vec::new(),
         csv: None,
         header: None,
         mapping: Vec::new(),
@@ -218,32 +364,60 @@ pub async fn preview(pool: &PgPool, id: Uuid, choices: &ImportChoices, page: u32
         can_commit: false,
         mapping_from: None,
     };
-    let read = match read_file(file(pool, id).await?, choices.read.clone()).await? {
-        Ok(read) => read,
+    let loaded = match load(pool, file(pool, id).await?, choices).await? {
+        Ok(loaded) => loaded,
         Err(refusal) => {
             preview.refusal = Some(refusal);
             return Ok(preview);
         }
     };
-    // A file shaped like one imported before starts from that import's
-    // mapping; the admin's own changes apply on top.
-    let suggested = match saved_mapping(pool, &read).await? {
-        Some((file_name, saved)) => {
-            preview.mapping_from = Some(file_name);
-            saved.apply(&read.mapping)
-        }
-        None => read.mapping.clone(),
-    };
-    let mapping = choices.apply(&suggested);
-    let checked = check(&read, &mapping, &directory(pool).await?);
-    let header_number = read.header.map(|h| h.number).unwrap_or(0);
-    preview.sample = read.rows.iter().filter(|r| r.number > header_number && !r.is_blank()).take(5).cloned().collect();
-    preview.format = Some(read.format);
-    preview.sheets = read.sheets;
-    preview.sheet = read.sheet;
-    preview.csv = read.csv;
-    preview.header = read.header;
-    preview.mapping = mapping;
+    let checked = check_loaded(&loaded, &directory(pool).await?);
+    if let Some(shown) = loaded.read.get(loaded.shown) {
+        let read = &shown.read;
+        let header_number = read.header.map(|h| h.number).unwrap_or(0);
+        preview.sample =
+            read.rows.iter().filter(|r| r.number > header_number && !r.is_blank()).take(5).cloned().collect();
+        preview.format = Some(read.format);
+        preview.sheet = read.sheet.clone();
+        preview.shown = shown.index;
+        preview.csv = read.csv.clone();
+        preview.header = read.header;
+        preview.mapping = shown.mapping.clone();
+        preview.mapping_from = shown.mapping_from.clone();
+    }
+    // Per sheet: problems, and rows with one (counted in one pass).
+    let mut per_sheet: std::collections::HashMap<u32, (u32, std::collections::HashSet<u32>)> =
+        std::collections::HashMap::new();
+    for p in &checked.problems {
+        let entry = per_sheet.entry(p.sheet).or_default();
+        entry.0 += 1;
+        entry.1.insert(p.row);
+    }
+    preview.sheets = loaded
+        .sheets
+        .iter()
+        .enumerate()
+        .map(|(i, info)| {
+            let i = i as u32;
+            let sheet = loaded.read.iter().find(|s| s.index == i);
+            let (problems, invalid) = per_sheet.get(&i).map_or((0, 0), |(n, rows)| (*n, rows.len() as u32));
+            let data_rows = sheet.map_or(0, |s| {
+                let header = s.read.header.map_or(u32::MAX, |h| h.number);
+                s.read.rows.iter().filter(|r| r.number > header && !r.is_blank()).count() as u32
+            });
+            SheetSummary {
+                name: info.name.clone(),
+                hidden: info.hidden,
+                imported: sheet.is_some_and(|s| s.imported),
+                header: sheet.and_then(|s| s.read.header),
+                data_rows,
+                invalid_rows: invalid,
+                problems,
+                refusal: loaded.refused.iter().find(|(s, _)| *s == i).map(|(_, r)| *r),
+            }
+        })
+        .collect();
+    preview.settings = loaded.settings();
     preview.data_rows = checked.data_rows;
     preview.invalid_rows = checked.invalid_rows;
     preview.problem_count = checked.problems.len() as u32;
@@ -393,36 +567,73 @@ async fn run(
     choices: &ImportChoices,
     progress: &Progress,
 ) -> Result<(), Failure> {
-    let read =
-        read_file(file(pool, id).await?, choices.read.clone()).await?.map_err(|r| Failure::Message(r.message()))?;
-    progress.read.store(read.rows.len() as i32, Ordering::Relaxed);
-    let mapping = choices.apply(&read.mapping);
-    let mut checked = check(&read, &mapping, &directory(pool).await?);
-    progress.checked.store(checked.data_rows as i32, Ordering::Relaxed);
-    if let Some(t) = checked.file_problems.first() {
-        return Err(Failure::Message(*t));
+    let loaded = load(pool, file(pool, id).await?, choices).await?.map_err(|r| Failure::Message(r.message()))?;
+    // A sheet the admin chose to import that cannot be read fails the import.
+    let wanted = |name: &str| choices.sheets.iter().any(|c| c.sheet == name && c.import == Some(true));
+    if let Some((_, refusal)) =
+        loaded.refused.iter().find(|(i, _)| loaded.sheets.get(*i as usize).is_some_and(|s| wanted(&s.name)))
+    {
+        return Err(Failure::Message(refusal.message()));
     }
-    let column_of = |field: ImportField| mapping.iter().find(|m| m.field == Some(field)).map(|m| m.column);
-    let account_column = column_of(ImportField::BusinessNumber).or(column_of(ImportField::AccountName)).unwrap_or(0);
+    let rows_read: usize = loaded.imported().map(|s| s.read.rows.len()).sum();
+    progress.read.store(rows_read as i32, Ordering::Relaxed);
+    let mut checked = check_loaded(&loaded, &directory(pool).await?);
+    progress.checked.store(checked.data_rows as i32, Ordering::Relaxed);
+    if let Some(p) = checked.file_problems.first() {
+        return Err(Failure::Message(p.problem));
+    }
+    let columns: Vec<LateColumns> = loaded
+        .imported()
+        .map(|s| {
+            let column_of = |field: ImportField| s.mapping.iter().find(|m| m.field == Some(field)).map(|m| m.column);
+            LateColumns {
+                sheet: s.index,
+                account: column_of(ImportField::BusinessNumber).or(column_of(ImportField::AccountName)).unwrap_or(0),
+                deal_id: column_of(ImportField::DealId).unwrap_or(0),
+                contract: column_of(ImportField::ContractNumber).unwrap_or(0),
+            }
+        })
+        .collect();
 
     let mut tx = pool.begin().await?;
-    let late = merge(&mut tx, id, actor, &checked.rows, account_column, choices.mode).await?;
+    // The pool's statement timeout guards requests; one statement of a large
+    // import's merge can take longer, and it runs apart from any request.
+    sqlx::query("set local statement_timeout = '15min'").execute(&mut *tx).await?;
+    let late = merge(&mut tx, id, actor, &checked.rows, &columns, choices.mode).await?;
     if !late.is_empty() {
-        checked.invalid_rows += late.iter().map(|p| p.row).collect::<std::collections::HashSet<_>>().len() as u32;
+        checked.invalid_rows +=
+            late.iter().map(|p| (p.sheet, p.row)).collect::<std::collections::HashSet<_>>().len() as u32;
         checked.problems.extend(late);
-        checked.problems.sort_by_key(|p| (p.row, p.column));
+        checked.problems.sort_by_key(|p| (p.sheet, p.row, p.column));
     }
+    // The settings as run, with each imported sheet's shape (a later file of
+    // the same shape starts from these mappings) and the sheet names the
+    // stored problems point at.
+    let mut settled = choices.clone();
+    settled.sheet_names = loaded.sheets.iter().map(|s| s.name.clone()).collect();
+    settled.sheets = loaded
+        .read
+        .iter()
+        .map(|s| SheetChoice {
+            mapping: encode_choice(&s.mapping),
+            signature: if s.imported { header_signature(&s.read) } else { None },
+            ..s.choice.clone()
+        })
+        .collect();
+    let settled = serde_json::to_value(&settled).map_err(|_| AppError::Internal)?;
     let problems = serde_json::to_value(&checked.problems).map_err(|_| AppError::Internal)?;
     if choices.mode == ImportMode::AllOrNothing && !checked.problems.is_empty() {
         // Nothing is written: the transaction is dropped, the problems kept.
         drop(tx);
         sqlx::query!(
-            "update imports set status = 'failed', error = $2, problems = $3, skipped = $4, finished_at = now()
+            "update imports set status = 'failed', error = $2, problems = $3, skipped = $4, finished_at = now(),
+                    choices = $5
              where id = $1 and status = 'running'",
             id,
             key_name(T::ImportHasProblems),
             problems,
             checked.invalid_rows as i32,
+            settled,
         )
         .execute(pool)
         .await?;
@@ -434,16 +645,16 @@ async fn run(
     let finished = sqlx::query!(
         "update imports set status = 'committed', counts = $2, problems = $3, skipped = $4, rows_written = $5,
                 rows_read = $6, rows_checked = $7, finished_at = clock_timestamp(), heartbeat_at = now(),
-                header_signature = $8
+                choices = $8
          where id = $1 and status = 'running'",
         id,
         serde_json::to_value(counts).map_err(|_| AppError::Internal)?,
         problems,
         checked.invalid_rows as i32,
         written as i32,
-        read.rows.len() as i32,
+        rows_read as i32,
         checked.data_rows as i32,
-        header_signature(&read),
+        settled,
     )
     .execute(&mut *tx)
     .await?;
@@ -453,6 +664,14 @@ async fn run(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Where the problems only the database finds point, per sheet.
+struct LateColumns {
+    sheet: u32,
+    account: u32,
+    deal_id: u32,
+    contract: u32,
 }
 
 /// One value in `COPY`'s text format.
@@ -476,8 +695,8 @@ fn copy_field(out: &mut String, value: Option<&str>) {
 fn copy_rows(rows: &[RowValues]) -> String {
     let mut out = String::with_capacity(rows.len() * 128);
     for r in rows {
-        let fields: [Option<String>; 24] = [
-            Some(r.row.to_string()),
+        let fields: [Option<String>; 34] = [
+            Some(r.order().to_string()),
             r.account_key(),
             r.account_name.clone(),
             r.business_number.clone(),
@@ -493,6 +712,7 @@ fn copy_rows(rows: &[RowValues]) -> String {
             r.department.clone(),
             r.email.clone(),
             r.phone.clone(),
+            r.deal_id.map(|u| u.to_string()),
             r.deal_name.clone(),
             r.stage_id.clone(),
             r.amount.map(|a| a.to_string()),
@@ -501,6 +721,15 @@ fn copy_rows(rows: &[RowValues]) -> String {
             r.close_date.map(|d| d.to_string()),
             r.source.clone(),
             r.lost_reason.clone(),
+            r.contract_title.clone(),
+            r.contract_number.clone(),
+            r.contract_start.map(|d| d.to_string()),
+            r.contract_end.map(|d| d.to_string()),
+            r.contract_amount.map(|a| a.to_string()),
+            r.billing_period.clone(),
+            r.auto_renew.map(|b| b.to_string()),
+            r.notice_days.map(|d| d.to_string()),
+            r.contract_state.clone(),
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {
@@ -515,16 +744,21 @@ fn copy_rows(rows: &[RowValues]) -> String {
 
 const MERGE_SETUP: &str = "
 create temp table import_rows (
-    row_number int not null, account_key text not null, account_name text, business_number text,
+    row_number bigint not null, account_key text not null, account_name text, business_number text,
     industry text, company_size text, address text, main_phone text, website text, notes text, owner_id uuid,
     contact_name text, contact_title text, department text, email text, phone text,
-    deal_name text, stage_id text, amount numeric, currency text, probability int, close_date date,
-    source text, lost_reason text, account_id uuid
+    deal_id uuid, deal_name text, stage_id text, amount numeric, currency text, probability int, close_date date,
+    source text, lost_reason text,
+    contract_title text, contract_number text, contract_start date, contract_end date, contract_amount numeric,
+    billing_period text, auto_renew boolean, notice_days int, contract_state text,
+    account_id uuid
 ) on commit drop";
 
 const COPY_ROWS: &str = "copy import_rows (row_number, account_key, account_name, business_number, industry,
     company_size, address, main_phone, website, notes, owner_id, contact_name, contact_title, department,
-    email, phone, deal_name, stage_id, amount, currency, probability, close_date, source, lost_reason)
+    email, phone, deal_id, deal_name, stage_id, amount, currency, probability, close_date, source, lost_reason,
+    contract_title, contract_number, contract_start, contract_end, contract_amount, billing_period, auto_renew,
+    notice_days, contract_state)
     from stdin";
 
 /// One statement per step, in order; `$1` is the import, `$2` the actor.
@@ -533,7 +767,12 @@ const ACCOUNT_STEPS: &[&str] = &[
      select distinct on (account_key) account_key, row_number, account_name as name, business_number, industry,
             company_size, address, main_phone, website, notes, owner_id,
             null::uuid as id, false as deleted, null::text as action
-     from import_rows order by account_key, row_number",
+     from import_rows
+     -- The owner comes from a row about the account alone where there is one
+     -- (on a deal row the owner is the deal's); the other details are the
+     -- same on every row of the account (`check::fill_account_fields`).
+     order by account_key,
+              (contact_name is not null or deal_name is not null or deal_id is not null), row_number",
     // Business number first (deleted accounts too: the number stays theirs) ...
     "update import_accounts s set id = a.id, deleted = a.deleted_at is not null
      from accounts a where s.business_number is not null and a.business_number = s.business_number",
@@ -658,21 +897,26 @@ const CONTACT_STEPS: &[&str] = &[
 ];
 
 const DEAL_STEPS: &[&str] = &[
+    // A deal is named by its id when the file has one, else by account and name.
     "create temp table import_deals on commit drop as
-     select distinct on (r.account_id, lower(r.deal_name)) r.account_id, r.row_number, r.deal_name as name,
+     select distinct on (coalesce(r.deal_id::text, r.account_id || '/' || lower(r.deal_name)))
+            r.account_id, r.row_number, r.deal_id, r.deal_name as name,
             r.stage_id, r.amount, r.currency, r.probability, r.close_date, r.source, r.lost_reason,
             coalesce(r.owner_id, a.owner_id) as owner_id, r.owner_id as owner_given,
-            null::uuid as id, null::text as action
+            r.deal_id as id, null::text as action
      from import_rows r join accounts a on a.id = r.account_id
-     where r.deal_name is not null
-     order by r.account_id, lower(r.deal_name), r.row_number",
+     where r.deal_name is not null or r.deal_id is not null
+     order by coalesce(r.deal_id::text, r.account_id || '/' || lower(r.deal_name)), r.row_number",
     // Temporary tables are never analysed by autovacuum: the planner needs
     // their size to join them well.
     "analyze import_deals",
     "update import_deals s set id = d.id
      from (select distinct on (account_id, lower(name)) id, account_id, lower(name) as name from deals
            where deleted_at is null order by account_id, lower(name), created_at, id) d
-     where d.account_id = s.account_id and d.name = lower(s.name)",
+     where s.id is null and d.account_id = s.account_id and d.name = lower(s.name)",
+    // A row matched by name to the deal another row names by id is that row's duplicate.
+    "delete from import_deals s using import_deals o
+     where s.deal_id is null and o.deal_id is not null and s.id = o.id",
     // New deals without a stage start at the first one, as on the form.
     "with first_stage as (select id, default_probability from stages order by position limit 1),
      new as (
@@ -697,8 +941,7 @@ const DEAL_STEPS: &[&str] = &[
      insert into audit_log (entity, entity_id, action, actor_id, after)
      select 'deal', id, 'import', $2, after from new",
     "with target as (
-         select distinct on (d.id) d.id, s.account_id, lower(s.name) as name, d.stage_id as old_stage,
-                to_jsonb(d.*) as before
+         select distinct on (d.id) d.id, d.stage_id as old_stage, to_jsonb(d.*) as before
          from import_deals s join deals d on d.id = s.id
          where s.action is null
            and (d.name, d.stage_id, d.amount, d.currency, d.probability, d.expected_close_date, d.owner_id,
@@ -720,7 +963,7 @@ const DEAL_STEPS: &[&str] = &[
              stage_changed_at = case when coalesce(s.stage_id, d.stage_id) <> d.stage_id then now()
                                      else d.stage_changed_at end,
              version = d.version + 1, updated_by = $2, updated_at = now()
-         from target t join import_deals s on s.account_id = t.account_id and lower(s.name) = t.name
+         from target t join import_deals s on s.id = t.id
          where d.id = t.id
          returning d.id, d.version, d.stage_id, t.old_stage, t.before, to_jsonb(d.*) as after
      ), tagged as (
@@ -736,6 +979,88 @@ const DEAL_STEPS: &[&str] = &[
      insert into audit_log (entity, entity_id, action, actor_id, before, after)
      select 'deal', id, 'import', $2, before, after from upd",
     "update import_deals set action = 'unchanged' where action is null",
+];
+
+/// Contracts: by contract number when the file gives one, else by account
+/// and title. New ones are signed unless the file says draft, billed monthly
+/// unless it says otherwise; a terminated contract keeps its state.
+const CONTRACT_STEPS: &[&str] = &[
+    "create temp table import_contracts on commit drop as
+     select distinct on (coalesce('n:' || lower(r.contract_number), r.account_id || '/' || lower(r.contract_title)))
+            r.account_id, r.row_number, r.contract_title as title, r.contract_number as number,
+            r.contract_start as start_date, r.contract_end as end_date, r.contract_amount as amount, r.currency,
+            r.billing_period, r.auto_renew, r.notice_days, r.contract_state as state,
+            coalesce(r.owner_id, a.owner_id) as owner_id, r.owner_id as owner_given,
+            null::uuid as id, null::text as action
+     from import_rows r join accounts a on a.id = r.account_id
+     where r.contract_title is not null
+     order by coalesce('n:' || lower(r.contract_number), r.account_id || '/' || lower(r.contract_title)),
+              r.row_number",
+    "update import_contracts s set id = c.id from contracts c
+     where s.number is not null and lower(c.contract_number) = lower(s.number) and c.deleted_at is null",
+    "update import_contracts s set id = m.id
+     from (select distinct on (account_id, lower(title)) id, account_id, lower(title) as title, contract_number
+           from contracts where deleted_at is null order by account_id, lower(title), created_at, id) m
+     where s.id is null and m.account_id = s.account_id and m.title = lower(s.title)
+       and (s.number is null or m.contract_number is null)",
+    // A row matched by title to the contract another row names by number is that row's duplicate.
+    "delete from import_contracts s using import_contracts o
+     where s.number is null and o.number is not null and s.id = o.id",
+    "with new as (
+         insert into contracts (account_id, title, contract_number, state, start_date, end_date, amount, currency,
+                                billing_period, auto_renew, notice_days, owner_id, created_by, updated_by)
+         select account_id, title, number, coalesce(state, 'signed'), start_date, end_date, amount,
+                coalesce(currency, 'KRW'), coalesce(billing_period, 'monthly'), coalesce(auto_renew, false),
+                coalesce(notice_days, 0), owner_id, $2, $2
+         from import_contracts where id is null order by row_number
+         returning id, account_id, title, contract_number, version, to_jsonb(contracts.*) as after
+     ), tagged as (
+         update import_contracts s set id = new.id, action = 'created' from new
+         where s.id is null and s.account_id = new.account_id and lower(s.title) = lower(new.title)
+           and s.number is not distinct from new.contract_number
+     ), changes as (
+         insert into import_changes (import_id, entity, entity_id, action, version_after)
+         select $1, 'contract', id, 'created', version from new
+     )
+     insert into audit_log (entity, entity_id, action, actor_id, after)
+     select 'contract', id, 'import', $2, after from new",
+    "with target as (
+         select distinct on (c.id) c.id, to_jsonb(c.*) as before
+         from import_contracts s join contracts c on c.id = s.id
+         where s.action is null
+           and (c.title, c.contract_number, c.state, c.start_date, c.end_date, c.amount, c.currency,
+                c.billing_period, c.auto_renew, c.notice_days, c.owner_id)
+               is distinct from
+               (coalesce(s.title, c.title), coalesce(s.number, c.contract_number),
+                case when c.state = 'terminated' then c.state else coalesce(s.state, c.state) end,
+                coalesce(s.start_date, c.start_date), coalesce(s.end_date, c.end_date),
+                coalesce(s.amount, c.amount), coalesce(s.currency, c.currency),
+                coalesce(s.billing_period, c.billing_period), coalesce(s.auto_renew, c.auto_renew),
+                coalesce(s.notice_days, c.notice_days), coalesce(s.owner_given, c.owner_id))
+         order by c.id, s.row_number
+     ), upd as (
+         update contracts c set
+             title = coalesce(s.title, c.title), contract_number = coalesce(s.number, c.contract_number),
+             state = case when c.state = 'terminated' then c.state else coalesce(s.state, c.state) end,
+             start_date = coalesce(s.start_date, c.start_date), end_date = coalesce(s.end_date, c.end_date),
+             amount = coalesce(s.amount, c.amount), currency = coalesce(s.currency, c.currency),
+             billing_period = coalesce(s.billing_period, c.billing_period),
+             auto_renew = coalesce(s.auto_renew, c.auto_renew), notice_days = coalesce(s.notice_days, c.notice_days),
+             owner_id = coalesce(s.owner_given, c.owner_id),
+             version = c.version + 1, updated_by = $2, updated_at = now()
+         from target t join import_contracts s on s.id = t.id
+         where c.id = t.id
+         returning c.id, c.version, t.before, to_jsonb(c.*) as after
+     ), tagged as (
+         update import_contracts s set action = 'updated' from upd where s.id = upd.id and s.action is null
+     ), changes as (
+         insert into import_changes (import_id, entity, entity_id, action, before, version_after)
+         select $1, 'contract', id, 'updated', before, version from upd
+         on conflict do nothing
+     )
+     insert into audit_log (entity, entity_id, action, actor_id, before, after)
+     select 'contract', id, 'import', $2, before, after from upd",
+    "update import_contracts set action = 'unchanged' where action is null",
 ];
 
 async fn steps(tx: &mut PgConnection, steps: &[&str], id: Uuid, actor: Uuid) -> Result<(), sqlx::Error> {
@@ -756,28 +1081,67 @@ async fn merge(
     id: Uuid,
     actor: Uuid,
     rows: &[RowValues],
-    account_column: u32,
+    columns: &[LateColumns],
     mode: ImportMode,
 ) -> Result<Vec<CellProblem>, Failure> {
     sqlx::query(MERGE_SETUP).execute(&mut *tx).await?;
     let mut copy = tx.copy_in_raw(COPY_ROWS).await?;
     copy.send(copy_rows(rows).into_bytes()).await?;
     copy.finish().await?;
+    let late_problem = |order: i64, pick: fn(&LateColumns) -> u32, problem: T| {
+        let (sheet, row) = RowValues::place(order);
+        let column = columns.iter().find(|c| c.sheet == sheet).map_or(0, pick);
+        CellProblem { sheet, row, column, problem }
+    };
+    // A deal id must name a deal that is there (not one in the trash).
+    let unknown: Vec<i64> = sqlx::query_scalar(
+        "select row_number from import_rows r
+         where deal_id is not null
+           and not exists (select 1 from deals d where d.id = r.deal_id and d.deleted_at is null)
+         order by row_number",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut late: Vec<CellProblem> =
+        unknown.into_iter().map(|order| late_problem(order, |c| c.deal_id, T::ImportUnknownDeal)).collect();
+    if !late.is_empty() && mode == ImportMode::SkipInvalid {
+        sqlx::query(
+            "delete from import_rows r where deal_id is not null
+               and not exists (select 1 from deals d where d.id = r.deal_id and d.deleted_at is null)",
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    // A contract number belongs to its contract even in the trash.
+    let trashed: Vec<i64> = sqlx::query_scalar(
+        "select row_number from import_rows r
+         where contract_number is not null
+           and exists (select 1 from contracts c where lower(c.contract_number) = lower(r.contract_number)
+                       and c.deleted_at is not null)
+         order by row_number",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    late.extend(trashed.into_iter().map(|order| late_problem(order, |c| c.contract, T::ImportContractDeleted)));
+    if !late.is_empty() && mode == ImportMode::SkipInvalid {
+        sqlx::query(
+            "delete from import_rows r where contract_number is not null
+               and exists (select 1 from contracts c where lower(c.contract_number) = lower(r.contract_number)
+                           and c.deleted_at is not null)",
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     steps(tx, ACCOUNT_STEPS, id, actor).await?;
-    let late: Vec<(i32, bool)> = sqlx::query_as(
+    let accounts: Vec<(i64, bool)> = sqlx::query_as(
         "select r.row_number, s.deleted from import_rows r join import_accounts s using (account_key)
          where s.deleted or (s.id is null and s.name is null) order by r.row_number",
     )
     .fetch_all(&mut *tx)
     .await?;
-    let late: Vec<CellProblem> = late
-        .into_iter()
-        .map(|(row, deleted)| CellProblem {
-            row: row as u32,
-            column: account_column,
-            problem: if deleted { T::ImportAccountDeleted } else { T::ImportAccountNeedsName },
-        })
-        .collect();
+    late.extend(accounts.into_iter().map(|(order, deleted)| {
+        late_problem(order, |c| c.account, if deleted { T::ImportAccountDeleted } else { T::ImportAccountNeedsName })
+    }));
     if !late.is_empty() {
         if mode == ImportMode::AllOrNothing {
             return Ok(late);
@@ -795,6 +1159,7 @@ async fn merge(
     steps(tx, ACCOUNT_WRITE, id, actor).await?;
     steps(tx, CONTACT_STEPS, id, actor).await?;
     steps(tx, DEAL_STEPS, id, actor).await?;
+    steps(tx, CONTRACT_STEPS, id, actor).await?;
     Ok(late)
 }
 
@@ -802,7 +1167,8 @@ async fn counts(tx: &mut PgConnection) -> Result<ImportCounts, sqlx::Error> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "select 'account', action, count(distinct id) from import_accounts group by action
          union all select 'contact', action, count(distinct id) from import_contacts group by action
-         union all select 'deal', action, count(distinct id) from import_deals group by action",
+         union all select 'deal', action, count(distinct id) from import_deals group by action
+         union all select 'contract', action, count(distinct id) from import_contracts group by action",
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -811,6 +1177,7 @@ async fn counts(tx: &mut PgConnection) -> Result<ImportCounts, sqlx::Error> {
         let of = match entity.as_str() {
             "account" => &mut counts.account,
             "contact" => &mut counts.contact,
+            "contract" => &mut counts.contract,
             _ => &mut counts.deal,
         };
         match action.as_str() {
@@ -826,17 +1193,26 @@ async fn counts(tx: &mut PgConnection) -> Result<ImportCounts, sqlx::Error> {
 /// now depend on): undo leaves them alone and names them instead.
 pub async fn edited_since(conn: &mut PgConnection, id: Uuid) -> Result<Vec<EditedSince>, AppError> {
     let rows = sqlx::query!(
-        r#"select c.entity as "entity!", c.entity_id as "id!", coalesce(a.name, ct.name, d.name, '') as "name!"
+        r#"select c.entity as "entity!", c.entity_id as "id!",
+                  coalesce(a.name, ct.name, d.name, k.title, '') as "name!"
            from import_changes c
            left join accounts a on c.entity = 'account' and a.id = c.entity_id
            left join contacts ct on c.entity = 'contact' and ct.id = c.entity_id
            left join deals d on c.entity = 'deal' and d.id = c.entity_id
+           left join contracts k on c.entity = 'contract' and k.id = c.entity_id
            where c.import_id = $1
-             and (coalesce(a.version, ct.version, d.version) is distinct from c.version_after
-                  or coalesce(a.deleted_at, ct.deleted_at, d.deleted_at) is not null
+             and (coalesce(a.version, ct.version, d.version, k.version) is distinct from c.version_after
+                  or coalesce(a.deleted_at, ct.deleted_at, d.deleted_at, k.deleted_at) is not null
                   or (c.action = 'created' and (
                         exists (select 1 from activities x
-                                where x.account_id = c.entity_id or x.deal_id = c.entity_id)
+                                where x.account_id = c.entity_id or x.deal_id = c.entity_id
+                                   or x.contract_id = c.entity_id)
+                     -- contracts another hand filed under a created deal or account
+                     or exists (select 1 from contracts x
+                                where (x.deal_id = c.entity_id or x.account_id = c.entity_id)
+                                  and not exists (select 1 from import_changes m where m.import_id = $1
+                                                  and m.entity = 'contract' and m.entity_id = x.id
+                                                  and m.action = 'created'))
                      or (c.entity = 'account' and (
                            exists (select 1 from contacts x where x.account_id = c.entity_id
                                    and not exists (select 1 from import_changes m where m.import_id = $1
@@ -892,6 +1268,32 @@ pub async fn undo(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Vec<Edi
 /// before-state; then remove created deals, contacts, accounts (children
 /// first). Each step writes its audit rows.
 const UNDO_STEPS: &[&str] = &[
+    "with cur as (
+         select x.id, to_jsonb(x.*) as cur_row
+         from contracts x join import_changes c on c.entity_id = x.id
+         where c.import_id = $1 and c.entity = 'contract' and c.action = 'updated'
+     ), upd as (
+         update contracts t set
+             (title, contract_number, state, start_date, end_date, amount, currency, billing_period, auto_renew,
+              notice_days, owner_id) =
+             (select b.title, b.contract_number, b.state, b.start_date, b.end_date, b.amount, b.currency,
+                     b.billing_period, b.auto_renew, b.notice_days, b.owner_id
+              from jsonb_populate_record(null::contracts, c.before) b),
+             version = t.version + 1, updated_by = $2, updated_at = now()
+         from import_changes c, cur
+         where c.import_id = $1 and c.entity = 'contract' and c.action = 'updated' and t.id = c.entity_id
+           and cur.id = t.id
+         returning t.id, cur.cur_row, to_jsonb(t.*) as after
+     )
+     insert into audit_log (entity, entity_id, action, actor_id, before, after)
+     select 'contract', id, 'undo-import', $2, cur_row, after from upd",
+    "with gone as (
+         delete from contracts t using import_changes c
+         where c.import_id = $1 and c.entity = 'contract' and c.action = 'created' and t.id = c.entity_id
+         returning t.id, to_jsonb(t.*) as before
+     )
+     insert into audit_log (entity, entity_id, action, actor_id, before)
+     select 'contract', id, 'undo-import', $2, before from gone",
     "with cur as (
          select d.id, d.stage_id as cur_stage, to_jsonb(d.*) as cur_row
          from deals d join import_changes c on c.entity_id = d.id
@@ -985,8 +1387,8 @@ pub async fn error_report(pool: &PgPool, id: Uuid, lang: crate::i18n::Lang) -> R
         .ok_or(AppError::NotFound)?;
     let problems: Vec<CellProblem> = serde_json::from_value(stored.problems).unwrap_or_default();
     let choices: ImportChoices = stored.choices.and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
-    let read = read_file(file(pool, id).await?, choices.read.clone()).await?.map_err(|_| AppError::NotFound)?;
-    tokio::task::spawn_blocking(move || write_report(&read, &problems, lang))
+    let loaded = load(pool, file(pool, id).await?, &choices).await?.map_err(|_| AppError::NotFound)?;
+    tokio::task::spawn_blocking(move || write_report(&loaded, &problems, lang))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "error report task failed");
@@ -998,57 +1400,134 @@ pub async fn error_report(pool: &PgPool, id: Uuid, lang: crate::i18n::Lang) -> R
         })
 }
 
+/// One worksheet per sheet with rows left out, named as the sheet was.
 fn write_report(
-    read: &SheetRead,
+    loaded: &Loaded,
     problems: &[CellProblem],
     lang: crate::i18n::Lang,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use std::collections::BTreeMap;
-    let mut by_row: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut by_row: BTreeMap<(u32, u32), Vec<String>> = BTreeMap::new();
     for p in problems {
-        by_row.entry(p.row).or_default().push(format!("{}: {}", column_name(p.column), p.problem.text(lang)));
+        by_row.entry((p.sheet, p.row)).or_default().push(format!(
+            "{}: {}",
+            column_name(p.column),
+            p.problem.text(lang)
+        ));
     }
     let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
     let bold = rust_xlsxwriter::Format::new().set_bold();
     let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
-    let header = read.header.and_then(|h| read.rows.iter().find(|r| r.number == h.number));
-    let width = read.rows.iter().map(|r| r.cells.len()).max().unwrap_or(0).min(200) as u16;
-    sheet.write_string_with_format(0, 0, T::ImportRow.text(lang), &bold)?;
-    if let Some(header) = header {
-        for (c, cell) in header.cells.iter().enumerate().take(200) {
-            sheet.write_string_with_format(0, c as u16 + 1, cell.to_text(), &bold)?;
+    let mut used_names: Vec<String> = Vec::new();
+    for loaded_sheet in &loaded.read {
+        let of_sheet: Vec<(u32, &Vec<String>)> =
+            by_row.range((loaded_sheet.index, 0)..=(loaded_sheet.index, u32::MAX)).map(|((_, r), v)| (*r, v)).collect();
+        if of_sheet.is_empty() {
+            continue;
         }
-    }
-    sheet.write_string_with_format(0, width + 1, T::ImportProblem.text(lang), &bold)?;
-    let rows: std::collections::HashMap<u32, &SheetRow> = read.rows.iter().map(|r| (r.number, r)).collect();
-    for (i, (number, reasons)) in by_row.iter().enumerate() {
-        let out = i as u32 + 1;
-        sheet.write_number(out, 0, f64::from(*number))?;
-        if let Some(row) = rows.get(number) {
-            for (c, cell) in row.cells.iter().enumerate().take(200) {
-                let col = c as u16 + 1;
-                match cell {
-                    CellValue::Empty => {}
-                    CellValue::Number(n) => {
-                        sheet.write_number(out, col, *n)?;
-                    }
-                    CellValue::Bool(b) => {
-                        sheet.write_boolean(out, col, *b)?;
-                    }
-                    CellValue::Date(d) => {
-                        use chrono::Datelike;
-                        let day =
-                            rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
-                        sheet.write_datetime_with_format(out, col, day, &date)?;
-                    }
-                    other => {
-                        sheet.write_string(out, col, other.to_text())?;
+        let read = &loaded_sheet.read;
+        let name = report_sheet_name(&read.sheet, loaded_sheet.index, &used_names);
+        used_names.push(name.to_lowercase());
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(name)?;
+        let header = read.header.and_then(|h| read.rows.iter().find(|r| r.number == h.number));
+        let width = read.rows.iter().map(|r| r.cells.len()).max().unwrap_or(0).min(200) as u16;
+        sheet.write_string_with_format(0, 0, T::ImportRow.text(lang), &bold)?;
+        if let Some(header) = header {
+            for (c, cell) in header.cells.iter().enumerate().take(200) {
+                sheet.write_string_with_format(0, c as u16 + 1, cell.to_text(), &bold)?;
+            }
+        }
+        sheet.write_string_with_format(0, width + 1, T::ImportProblem.text(lang), &bold)?;
+        let rows: std::collections::HashMap<u32, &SheetRow> = read.rows.iter().map(|r| (r.number, r)).collect();
+        for (i, (number, reasons)) in of_sheet.iter().enumerate() {
+            let out = i as u32 + 1;
+            sheet.write_number(out, 0, f64::from(*number))?;
+            if let Some(row) = rows.get(number) {
+                for (c, cell) in row.cells.iter().enumerate().take(200) {
+                    let col = c as u16 + 1;
+                    match cell {
+                        CellValue::Empty => {}
+                        CellValue::Number(n) => {
+                            sheet.write_number(out, col, *n)?;
+                        }
+                        CellValue::Bool(b) => {
+                            sheet.write_boolean(out, col, *b)?;
+                        }
+                        CellValue::Date(d) => {
+                            use chrono::Datelike;
+                            let day = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                                d.year() as u16,
+                                d.month() as u8,
+                                d.day() as u8,
+                            )?;
+                            sheet.write_datetime_with_format(out, col, day, &date)?;
+                        }
+                        other => {
+                            sheet.write_string(out, col, other.to_text())?;
+                        }
                     }
                 }
             }
+            sheet.write_string(out, width + 1, reasons.join("; "))?;
         }
-        sheet.write_string(out, width + 1, reasons.join("; "))?;
+    }
+    if loaded.read.is_empty() || by_row.is_empty() {
+        workbook.add_worksheet();
     }
     workbook.save_to_buffer()
+}
+
+/// A report sheet named as the file's sheet, within Excel's rules (at most 31
+/// UTF-16 units, none of `[]:*?/\`, no leading or trailing apostrophe) and
+/// unique regardless of case; `Sheet<n>` when nothing of the name is left.
+fn report_sheet_name(original: &str, index: u32, used: &[String]) -> String {
+    let clean = |name: &str, room: usize| -> String {
+        let mut out = String::new();
+        let mut units = 0;
+        for c in name.chars().filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') && !c.is_control()) {
+            units += c.len_utf16();
+            if units > room {
+                break;
+            }
+            out.push(c);
+        }
+        out.trim_matches('\'').trim().to_string()
+    };
+    let base = match clean(original, 31) {
+        b if b.is_empty() => format!("Sheet{}", index + 1),
+        b => b,
+    };
+    let taken = |n: &str| used.iter().any(|u| *u == n.to_lowercase());
+    if !taken(&base) {
+        return base;
+    }
+    (2..)
+        .map(|k| {
+            let suffix = format!(" ({k})");
+            format!("{}{suffix}", clean(&base, 31 - suffix.len()))
+        })
+        .find(|n| !taken(n))
+        .unwrap_or(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_sheet_name;
+
+    #[test]
+    fn report_sheets_keep_their_names_within_excels_rules() {
+        assert_eq!(report_sheet_name("영업기회", 0, &[]), "영업기회");
+        assert_eq!(report_sheet_name("'Q1: 매출/비용'", 0, &[]), "Q1 매출비용");
+        assert_eq!(report_sheet_name("[]", 2, &[]), "Sheet3");
+        let long = "가".repeat(40);
+        assert_eq!(report_sheet_name(&long, 0, &[]).chars().count(), 31);
+        // Emoji take two UTF-16 units each.
+        assert_eq!(report_sheet_name(&"😀".repeat(20), 0, &[]).chars().count(), 15);
+        let used = vec!["sheet1".to_string()];
+        assert_eq!(report_sheet_name("Sheet1", 0, &used), "Sheet1 (2)");
+        let used = vec![long.chars().take(31).collect::<String>().to_lowercase()];
+        let second = report_sheet_name(&long, 1, &used);
+        assert!(second.ends_with(" (2)") && second.encode_utf16().count() <= 31, "{second}");
+    }
 }

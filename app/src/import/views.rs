@@ -102,7 +102,7 @@ fn ImportTable(list: Vec<ImportSummary>) -> impl IntoView {
                     .into_iter()
                     .map(|i| {
                         let total = |f: fn(&ChangeCounts) -> i64| {
-                            f(&i.counts.account) + f(&i.counts.contact) + f(&i.counts.deal)
+                            f(&i.counts.account) + f(&i.counts.contact) + f(&i.counts.deal) + f(&i.counts.contract)
                         };
                         let result = format!(
                             "{} {} · {} {} · {} {}",
@@ -163,6 +163,9 @@ pub fn ImportPage() -> impl IntoView {
         PageQuery {
             params: ImportParams {
                 sheet: get("sheet"),
+                shown: get("shown"),
+                sheets: get("sheets"),
+                use_sheet: get("use"),
                 header: get("header"),
                 enc: get("enc"),
                 delim: get("delim"),
@@ -203,7 +206,7 @@ fn ImportView(p: Preview, q: PageQuery) -> impl IntoView {
             {format_datetime(p.import.created_at, lang)}
         </p>
         {match status {
-            ImportStatus::Uploaded => view! { <PreviewView p q /> }.into_any(),
+            ImportStatus::Uploaded => view! { <PreviewView p /> }.into_any(),
             ImportStatus::Queued | ImportStatus::Running => view! { <ProgressView import=p.import /> }.into_any(),
             _ => view! { <ResultView import=p.import undo_refused=q.undo_refused id /> }.into_any(),
         }}
@@ -283,6 +286,10 @@ fn ResultView(import: ImportSummary, undo_refused: bool, id: String) -> impl Int
                                 <td>{counts_line(&import.counts.deal, lang)}</td>
                             </tr>
                             <tr>
+                                <th>{T::NavContracts.text(lang)}</th>
+                                <td>{counts_line(&import.counts.contract, lang)}</td>
+                            </tr>
+                            <tr>
                                 <th>{T::ImportSkipped.text(lang)}</th>
                                 <td>{format_integer(i64::from(import.skipped))}</td>
                             </tr>
@@ -332,7 +339,7 @@ fn ResultView(import: ImportSummary, undo_refused: bool, id: String) -> impl Int
             {move || Suspend::new({
                 let id = id_for_report.clone();
                 async move {
-                let problems = problems.await.unwrap_or_default();
+                let StoredProblems { problems, sheet_names } = problems.await.unwrap_or_default();
                 let report = format!("/import/{id}/report.xlsx");
                 (!problems.is_empty())
                     .then(|| {
@@ -342,7 +349,7 @@ fn ResultView(import: ImportSummary, undo_refused: bool, id: String) -> impl Int
                                     {T::ImportErrorReport.text(lang)}
                                 </a>
                             </p>
-                            <ProblemTable problems headers=Vec::new() />
+                            <ProblemTable problems headers=Vec::new() sheet_names shown=0 />
                         }
                     })
                 }
@@ -351,13 +358,22 @@ fn ResultView(import: ImportSummary, undo_refused: bool, id: String) -> impl Int
     }
 }
 
+/// The problems by row and column; with several sheets, by sheet too.
+/// `headers` are the shown sheet's, to name its columns.
 #[component]
-fn ProblemTable(problems: Vec<CellProblem>, headers: Vec<ColumnMapping>) -> impl IntoView {
+fn ProblemTable(
+    problems: Vec<CellProblem>,
+    headers: Vec<ColumnMapping>,
+    sheet_names: Vec<String>,
+    shown: u32,
+) -> impl IntoView {
     let lang = crate::ui::lang();
+    let by_sheet = sheet_names.len() > 1;
     view! {
         <table class="list" data-testid="import-problems">
             <thead>
                 <tr>
+                    {by_sheet.then(|| view! { <th>{T::ImportSheet.text(lang)}</th> })}
                     <th>{T::ImportRow.text(lang)}</th>
                     <th>{T::ImportColumn.text(lang)}</th>
                     <th>{T::ImportProblem.text(lang)}</th>
@@ -369,11 +385,14 @@ fn ProblemTable(problems: Vec<CellProblem>, headers: Vec<ColumnMapping>) -> impl
                     .map(|p| {
                         let header = headers
                             .iter()
+                            .filter(|_| p.sheet == shown)
                             .find(|m| m.column == p.column)
                             .map(|m| format!(" ({})", m.header))
                             .unwrap_or_default();
+                        let sheet = sheet_names.get(p.sheet as usize).cloned().unwrap_or_default();
                         view! {
                             <tr>
+                                {by_sheet.then(|| view! { <td>{sheet}</td> })}
                                 <td>{p.row}</td>
                                 <td>{format!("{}{header}", column_name(p.column))}</td>
                                 <td>{p.problem.text(lang)}</td>
@@ -386,8 +405,74 @@ fn ProblemTable(problems: Vec<CellProblem>, headers: Vec<ColumnMapping>) -> impl
     }
 }
 
+/// A link to this preview with every sheet's settings carried over.
+fn preview_link(id: &str, p: &Preview, sheet: &str, page: u32) -> String {
+    let pairs = [
+        ("sheet", sheet.to_string()),
+        ("sheets", encode_sheets(&p.settings)),
+        ("enc", p.csv.as_ref().map(|c| c.encoding.label().to_string()).unwrap_or_default()),
+        ("delim", p.csv.as_ref().map(|c| c.delimiter.code().to_string()).unwrap_or_default()),
+        ("mode", p.mode.code().to_string()),
+    ];
+    let mut query: Vec<String> =
+        pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", crate::ui::encode(v))).collect();
+    if page > 0 {
+        query.push(format!("page={page}"));
+    }
+    format!("/import/{id}?{}", query.join("&"))
+}
+
 #[component]
-fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
+fn SheetTable(p: Preview, id: String) -> impl IntoView {
+    let lang = crate::ui::lang();
+    view! {
+        <p class="hint">{T::ImportSheetsHint.text(lang)}</p>
+        <table class="list" data-testid="import-sheets">
+            <thead>
+                <tr>
+                    <th>{T::ImportSheet.text(lang)}</th>
+                    <th>{T::ImportUseSheet.text(lang)}</th>
+                    <th>{T::ImportHeaderRow.text(lang)}</th>
+                    <th>{T::ImportDataRows.text(lang)}</th>
+                    <th>{T::ImportProblems.text(lang)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {p
+                    .sheets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let shown = i as u32 == p.shown;
+                        // A sheet that could not be read has nothing to show.
+                        let name = if shown || s.refusal.is_some() {
+                            view! { <strong aria-current="true">{s.name.clone()}</strong> }.into_any()
+                        } else {
+                            view! { <a href=preview_link(&id, &p, &s.name, 0)>{s.name.clone()}</a> }.into_any()
+                        };
+                        let state = match (s.refusal, s.imported) {
+                            (Some(r), _) => r.message().text(lang),
+                            (None, true) => T::Yes.text(lang),
+                            (None, false) => T::ImportSheetNotImported.text(lang),
+                        };
+                        view! {
+                            <tr data-testid=format!("import-sheet-{i}")>
+                                <td>{name}</td>
+                                <td>{state}</td>
+                                <td>{s.header.map(|h| h.number.to_string()).unwrap_or_default()}</td>
+                                <td>{format_integer(i64::from(s.data_rows))}</td>
+                                <td>{format_integer(i64::from(s.problems))}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn PreviewView(p: Preview) -> impl IntoView {
     let lang = crate::ui::lang();
     let id = p.import.id.to_string();
     if let Some(refusal) = p.refusal {
@@ -397,46 +482,32 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
         .into_any();
     }
     let commit = ServerAction::<CommitImport>::new();
-    let header_value = p.header.map(|h| h.number.to_string()).unwrap_or_else(|| q.params.header.clone());
+    let multi = p.sheets.len() > 1;
+    let sheet_names: Vec<String> = if multi { p.sheets.iter().map(|s| s.name.clone()).collect() } else { Vec::new() };
+    let header_value = p.header.map(|h| h.number.to_string()).unwrap_or_default();
+    let shown_imported = p.sheets.get(p.shown as usize).is_none_or(|s| s.imported);
     let csv = p.csv.clone();
-    let mapping_value = encode_mapping(&p.mapping);
+    let settings = encode_sheets(&p.settings);
     let mode = p.mode;
     let sample = p.sample.clone();
     let problem_page = p.problem_page;
     let pages = (p.problem_count as usize).div_ceil(PROBLEMS_PER_PAGE) as u32;
     let page_link = {
-        let id = id.clone();
-        let q = q.clone();
-        move |page: u32| {
-            let p = &q.params;
-            let pairs = [
-                ("sheet", p.sheet.as_str()),
-                ("header", p.header.as_str()),
-                ("enc", p.enc.as_str()),
-                ("delim", p.delim.as_str()),
-                ("mapping", p.mapping.as_str()),
-                ("mode", p.mode.as_str()),
-            ];
-            let mut s: String = pairs
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{k}={}", crate::ui::encode(v)))
-                .collect::<Vec<_>>()
-                .join("&");
-            if !s.is_empty() {
-                s.push('&');
-            }
-            format!("/import/{id}?{s}page={page}")
-        }
+        let (id, p) = (id.clone(), p.clone());
+        move |page: u32| preview_link(&id, &p, &p.sheet, page)
     };
     view! {
+        {multi.then(|| view! { <SheetTable p=p.clone() id=id.clone() /> })}
         <form method="get" action=format!("/import/{id}") class="record-form" data-testid="import-settings">
-            {(p.sheets.len() > 1)
+            // The fields below belong to the shown sheet; `sheets` carries the others.
+            <input type="hidden" name="shown" value=p.sheet.clone() />
+            <input type="hidden" name="sheets" value=settings.clone() />
+            {multi
                 .then(|| {
                     view! {
                         <label>
                             <span>{T::ImportSheet.text(lang)}</span>
-                            <select name="sheet">
+                            <select name="sheet" data-testid="import-sheet">
                                 {p
                                     .sheets
                                     .iter()
@@ -449,6 +520,13 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
                                         }
                                     })
                                     .collect_view()}
+                            </select>
+                        </label>
+                        <label>
+                            <span>{T::ImportUseSheet.text(lang)}</span>
+                            <select name="use" data-testid="import-use-sheet">
+                                <option value="yes" selected=shown_imported>{T::Yes.text(lang)}</option>
+                                <option value="no" selected=!shown_imported>{T::No.text(lang)}</option>
                             </select>
                         </label>
                     }
@@ -580,13 +658,16 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
         {p
             .file_problems
             .iter()
-            .map(|t| view! { <p class="error-box" role="alert">{t.text(lang)}</p> })
+            .map(|fp| {
+                let sheet = sheet_names.get(fp.sheet as usize).map(|n| format!("{n}: ")).unwrap_or_default();
+                view! { <p class="error-box" role="alert">{sheet} {fp.problem.text(lang)}</p> }
+            })
             .collect_view()}
         {(!p.problems.is_empty())
             .then(|| {
                 let headers = p.mapping.clone();
                 view! {
-                    <ProblemTable problems=p.problems.clone() headers />
+                    <ProblemTable problems=p.problems.clone() headers sheet_names=sheet_names.clone() shown=p.shown />
                     <nav class="pager">
                         {(problem_page > 0)
                             .then(|| {
@@ -598,13 +679,13 @@ fn PreviewView(p: Preview, q: PageQuery) -> impl IntoView {
                     </nav>
                 }
             })}
+        // Every sheet's settings as the preview above used them.
         <ActionForm action=commit attr:class="record-form" attr:data-testid="import-commit-form">
             <input type="hidden" name="id" value=id.clone() />
             <input type="hidden" name="params[sheet]" value=p.sheet.clone() />
-            <input type="hidden" name="params[header]" value=p.header.map(|h| h.number.to_string()).unwrap_or_default() />
+            <input type="hidden" name="params[sheets]" value=settings />
             <input type="hidden" name="params[enc]" value=p.csv.as_ref().map(|c| c.encoding.label().to_string()).unwrap_or_default() />
             <input type="hidden" name="params[delim]" value=p.csv.as_ref().map(|c| c.delimiter.code()).unwrap_or_default() />
-            <input type="hidden" name="params[mapping]" value=mapping_value />
             <input type="hidden" name="params[mode]" value=mode.code() />
             {(!p.can_commit).then(|| view! { <p class="hint">{T::ImportCannotCommit.text(lang)}</p> })}
             <button type="submit" disabled=!p.can_commit data-testid="import-commit">

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{AccountPageData, DealPageData};
+use super::{AccountPageData, ContractPageData, DealPageData};
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "pages/account")]
@@ -21,7 +21,22 @@ pub async fn get_account_page(id: String) -> Result<AccountPageData, AppError> {
         )
         .await?;
         let activities = crate::activities::server::for_account(&pool, &user, id).await?;
-        Ok(AccountPageData { detail, contacts, deals: deals.page.rows, stages: deals.stages, activities })
+        let contracts = crate::contracts::server::list(
+            &pool,
+            &user,
+            &crate::contracts::ContractQuery { account: id.to_string(), ..Default::default() },
+        )
+        .await?;
+        let monthly = crate::contracts::server::monthly_totals(&pool, &user, id).await?;
+        Ok(AccountPageData {
+            detail,
+            contacts,
+            deals: deals.page.rows,
+            stages: deals.stages,
+            activities,
+            contracts: contracts.rows,
+            monthly,
+        })
     })
     .await
 }
@@ -34,7 +49,26 @@ pub async fn get_deal_page(id: String) -> Result<DealPageData, AppError> {
         let pool = crate::server::pool()?;
         let detail = crate::deals::server::detail(&pool, &user, id).await?;
         let activities = crate::activities::server::for_deal(&pool, id).await?;
-        Ok(DealPageData { detail, activities })
+        let contracts = crate::contracts::server::list(
+            &pool,
+            &user,
+            &crate::contracts::ContractQuery { deal: id.to_string(), ..Default::default() },
+        )
+        .await?;
+        Ok(DealPageData { detail, activities, contracts: contracts.rows })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "pages/contract")]
+pub async fn get_contract_page(id: String) -> Result<ContractPageData, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_access()?;
+        let id = crate::server::parse_id(&id)?;
+        let pool = crate::server::pool()?;
+        let detail = crate::contracts::server::detail(&pool, &user, id).await?;
+        let activities = crate::activities::server::for_contract(&pool, id).await?;
+        Ok(ContractPageData { detail, activities })
     })
     .await
 }

@@ -1,14 +1,15 @@
-//! The account and deal pages: each domain's own summary, then what the
+//! The account, deal and contract pages: each domain's own summary, then what the
 //! other domains hold about the record, the timeline and the history.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::api::{get_account_page, get_deal_page};
-use super::{AccountPageData, DealPageData};
+use super::api::{get_account_page, get_contract_page, get_deal_page};
+use super::{AccountPageData, ContractPageData, DealPageData};
 use crate::accounts::views::AccountSummary;
 use crate::activities::views::Timeline;
 use crate::contacts::views::ContactTable;
+use crate::contracts::views::{ContractSummary, ContractsSection};
 use crate::deals::views::{DealSummary, DealTable};
 use crate::i18n::T;
 use crate::record::views::HistoryTable;
@@ -43,7 +44,7 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn AccountView(p: AccountPageData, can_write: bool) -> impl IntoView {
     let lang = lang();
-    let AccountPageData { detail, contacts, deals, stages, activities } = p;
+    let AccountPageData { detail, contacts, deals, stages, activities, contracts, monthly } = p;
     let id = detail.account.id;
     let can = detail.can;
     view! {
@@ -74,6 +75,11 @@ fn AccountView(p: AccountPageData, can_write: bool) -> impl IntoView {
                 view! { <DealTable rows=deals stages /> }.into_any()
             }}
         </section>
+        <ContractsSection
+            rows=contracts
+            new_href=can_write.then(|| format!("{}?account={id}", Entity::Contract.new_path()))
+            totals=monthly
+        />
         <Timeline target=Entity::Account target_id=id.to_string() activities can_add=can.edit />
         <section>
             <h2>{T::History.text(lang)}</h2>
@@ -104,12 +110,51 @@ pub fn DealPage() -> impl IntoView {
 #[component]
 fn DealView(p: DealPageData) -> impl IntoView {
     let lang = lang();
-    let DealPageData { detail, activities } = p;
+    let DealPageData { detail, activities, contracts } = p;
     let id = detail.deal.id;
     let can = detail.can;
+    // Only a won deal becomes a contract (the server refuses the others too).
+    let won = detail.stages.iter().any(|s| s.id == detail.deal.stage_id && s.is_won);
+    let new_contract = (won && can.edit).then(|| format!("{}?deal={id}", Entity::Contract.new_path()));
     view! {
         <DealSummary deal=detail.deal stages=detail.stages stage_history=detail.stage_history can />
+        {(won || !contracts.is_empty()).then(|| view! { <ContractsSection rows=contracts new_href=new_contract totals=Vec::new() /> })}
         <Timeline target=Entity::Deal target_id=id.to_string() activities can_add=can.edit />
+        <section>
+            <h2>{T::History.text(lang)}</h2>
+            <HistoryTable entries=detail.history />
+        </section>
+    }
+}
+
+#[component]
+pub fn ContractPage() -> impl IntoView {
+    let lang = lang();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let page = Resource::new(id, get_contract_page);
+    view! {
+        <Notice />
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(p) => view! { <ContractView p /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ContractView(p: ContractPageData) -> impl IntoView {
+    let lang = lang();
+    let ContractPageData { detail, activities } = p;
+    let id = detail.contract.id;
+    let can = detail.can;
+    view! {
+        <ContractSummary contract=detail.contract can />
+        <Timeline target=Entity::Contract target_id=id.to_string() activities can_add=can.edit />
         <section>
             <h2>{T::History.text(lang)}</h2>
             <HistoryTable entries=detail.history />

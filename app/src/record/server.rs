@@ -148,6 +148,17 @@ pub async fn lock(
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| (r.before, r.owner_id, r.version, Some(r.account_id))),
+        Entity::Contract => sqlx::query!(
+            r#"select to_jsonb(t) as "before!", t.owner_id, t.version, t.account_id from contracts t
+               where t.id = $1 and (t.deleted_at is not null) = $2 and (t.owner_id = $3 or $4) for update"#,
+            id,
+            deleted,
+            user.id,
+            user.sees_all_owned(),
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.before, r.owner_id, r.version, Some(r.account_id))),
         Entity::Activity => return Err(AppError::BadRequest),
     };
     let (before, owner, version, parent) = row.ok_or(AppError::NotFound)?;
@@ -187,6 +198,13 @@ pub async fn check_version(
         .map(|r| (r.display_name, r.updated_at)),
         Entity::Deal => sqlx::query!(
             "select u.display_name, t.updated_at from deals t join users u on u.id = t.updated_by where t.id = $1",
+            id
+        )
+        .fetch_optional(conn)
+        .await?
+        .map(|r| (r.display_name, r.updated_at)),
+        Entity::Contract => sqlx::query!(
+            "select u.display_name, t.updated_at from contracts t join users u on u.id = t.updated_by where t.id = $1",
             id
         )
         .fetch_optional(conn)
@@ -243,6 +261,16 @@ async fn set_deleted(
         )
         .fetch_one(conn)
         .await?,
+        Entity::Contract => sqlx::query_scalar!(
+            r#"update contracts set deleted_at = case when $3 then now() end, deleted_by = case when $3 then $2::uuid end,
+                      updated_by = $2, updated_at = now(), version = version + 1
+               where id = $1 returning to_jsonb(contracts.*) as "after!""#,
+            id,
+            user.id,
+            deleted,
+        )
+        .fetch_one(conn)
+        .await?,
         // Activities are never soft-deleted (lock refuses them before this).
         Entity::Activity => return Err(AppError::BadRequest),
     };
@@ -265,9 +293,11 @@ pub async fn delete(
     let locked = lock(&mut tx, user, entity, id, false).await?;
     check_version(&mut tx, entity, id, locked.version, version).await?;
     if entity == Entity::Account {
-        // Its deals would be left pointing at a hidden account and still counted on the board.
+        // Its deals and contracts would be left pointing at a hidden account
+        // (and still counted on the board and in the renewal queue).
         let live_deals = sqlx::query_scalar!(
-            r#"select exists (select 1 from deals where account_id = $1 and deleted_at is null) as "live!""#,
+            r#"select exists (select 1 from deals where account_id = $1 and deleted_at is null)
+                   or exists (select 1 from contracts where account_id = $1 and deleted_at is null) as "live!""#,
             id
         )
         .fetch_one(&mut *tx)

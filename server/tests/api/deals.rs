@@ -1448,8 +1448,12 @@ async fn a_note_on_a_deal_shows_in_its_timeline_and_stamps_its_last_activity() {
         .await;
     assert_eq!(res.field_errors(), vec![("due_date".to_string(), T::InvalidDate)]);
     let res =
-        kim.add_activity(&[("target", "contract"), ("target_id", &target), ("kind", "note"), ("subject", "x")]).await;
+        kim.add_activity(&[("target", "invoice"), ("target_id", &target), ("kind", "note"), ("subject", "x")]).await;
     assert_eq!((res.status, res.error()), (StatusCode::BAD_REQUEST, AppError::BadRequest));
+    // A deal's id given as a contract's names no contract.
+    let res =
+        kim.add_activity(&[("target", "contract"), ("target_id", &target), ("kind", "note"), ("subject", "x")]).await;
+    assert_eq!((res.status, res.error()), (StatusCode::NOT_FOUND, AppError::NotFound));
     let res = kim
         .add_activity(&[
             ("target", "deal"),

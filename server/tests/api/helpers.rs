@@ -128,6 +128,13 @@ impl TestApp {
         TestApp { pool, state, router, db_name, admin_url }
     }
 
+    /// The test database's URL, for a server process of its own.
+    pub fn database_url(&self) -> String {
+        let mut url = url::Url::parse(&self.admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&self.db_name);
+        url.to_string()
+    }
+
     /// A GET's body as bytes (downloads).
     pub async fn get_bytes(&self, client: &Client<'_>, path: &str) -> Vec<u8> {
         let mut b = Request::builder().method(Method::GET).uri(path);

@@ -17,6 +17,8 @@ mod assets;
 mod authorization;
 mod callback;
 mod contacts;
+mod contracts;
+mod dashboard;
 mod deals;
 mod imports;
 mod robustness;

@@ -151,5 +151,5 @@ fn a_mapping_without_an_account_column_cannot_be_imported() {
         })
         .collect();
     let checked = check(&read, &mapping, &directory());
-    assert_eq!(checked.file_problems, vec![T::ImportNoAccountColumn]);
+    assert_eq!(checked.file_problems, vec![SheetProblem { sheet: 0, problem: T::ImportNoAccountColumn }]);
 }

@@ -325,7 +325,10 @@ fn a_formula_without_a_cached_value_is_a_problem_for_its_cell() {
         r#"<row r="1"><c r="A1" t="inlineStr"><is><t>고객사</t></is></c><c r="B1" t="inlineStr"><is><t>금액</t></is></c><c r="C1" t="inlineStr"><is><t>확률</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>구름</t></is></c><c r="B2"><f>SUM(X1:X9)</f></c><c r="C2"><f>1/0</f><v>1</v></c></row>"#,
     );
     let sheet = read(&minimal_xlsx(&xml));
-    assert_eq!(sheet.problems, vec![CellProblem { row: 2, column: 1, problem: T::ImportFormulaWithoutValue }]);
+    assert_eq!(
+        sheet.problems,
+        vec![CellProblem { sheet: 0, row: 2, column: 1, problem: T::ImportFormulaWithoutValue }]
+    );
     assert_eq!(column_name(sheet.problems[0].column), "B");
     assert_eq!(row(&sheet, 2).cells[2], CellValue::Number(1.0));
 }
