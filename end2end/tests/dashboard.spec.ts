@@ -101,7 +101,14 @@ test.describe('without JavaScript', () => {
       await expect(chart).toBeVisible();
       await expect(chart.locator('title').first()).not.toBeEmpty();
     }
-    for (const panel of ['panel-pipeline', 'panel-forecast', 'panel-win-rate', 'panel-leaderboard', 'panel-stale']) {
+    for (const panel of [
+      'panel-pipeline',
+      'panel-forecast',
+      'panel-win-rate',
+      'panel-leaderboard',
+      'panel-stage-time',
+      'panel-stale',
+    ]) {
       await expect(page.getByTestId(panel)).toBeVisible();
     }
     await expect(page.getByTestId('panel-renewals')).toBeVisible();

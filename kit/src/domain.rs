@@ -81,6 +81,10 @@ pub fn parse_search(input: &str) -> Result<Option<String>, T> {
     let q = input.trim();
     if q.is_empty() {
         Ok(None)
+    } else if q.chars().count() < 2 {
+        // One character matches nearly every row and no text index serves
+        // it: refused rather than scanned.
+        Err(T::SearchTooShort)
     } else if q.chars().count() > 100 {
         Err(T::SearchTooLong)
     } else {
@@ -272,6 +276,15 @@ pub const COMPANY_SIZES: &[(&str, T)] =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn searches_need_two_to_a_hundred_characters() {
+        assert_eq!(parse_search("  "), Ok(None));
+        assert_eq!(parse_search(" a "), Err(T::SearchTooShort));
+        assert_eq!(parse_search("클"), Err(T::SearchTooShort));
+        assert_eq!(parse_search(" 클라 "), Ok(Some("클라".to_string())));
+        assert_eq!(parse_search(&"가".repeat(101)), Err(T::SearchTooLong));
+    }
 
     #[test]
     fn same_site_path_accepts_only_paths_on_this_site() {

@@ -436,6 +436,14 @@ messages! {
     DashboardStaleAfter => "활동 없음 기준(일)", "Stale after (days)";
     DashboardNoStale => "오래 활동이 없는 진행 중 영업기회가 없습니다.", "No open deal has gone without activity that long.";
     DashboardIdle => "활동 없음", "Idle for";
+    SearchTooShort => "검색어를 두 글자 이상 입력해 주세요.", "Type at least two characters to search.";
+    DashboardDaysToClose => "평균 수주 소요일", "Avg. days to close";
+    DashboardStageTime => "단계별 체류 기간", "Time in stage";
+    DashboardStageTimeHint => "영업기회가 각 단계에 들어와 다음 단계로 넘어가기까지 걸린 일수입니다 (단계 이력 기준, 아직 그 단계에 있는 영업기회는 제외).", "Days from entering a stage to leaving it, from the stage history (deals still in the stage are not counted yet).";
+    DashboardAverage => "평균", "Average";
+    DashboardMedian => "중앙값", "Median";
+    DashboardStays => "이동 건수", "Deals moved on";
+    DashboardNoStageTime => "아직 다음 단계로 넘어간 영업기회가 없습니다.", "No deal has moved on from a stage yet.";
     // Contracts and renewals (server-rendered pages only).
     Contract => "계약", "Contract";
     Contracts => "계약", "Contracts";

@@ -102,8 +102,16 @@ async fn run(url: &str, notices: Notices) -> Result<(), BoxError> {
             slow.push(case);
         }
     }
+    contact_searches(&pool, &manager).await?;
+    let rep = CurrentUser {
+        id: users.owners[1],
+        username: "bench.rep".into(),
+        display_name: "영업 담당".into(),
+        roles: vec![Role::Rep],
+    };
+    search_load(url, &rep, &manager).await?;
     if slow.is_empty() {
-        println!("\nEvery case meets p95 <= {TARGET_P95_MS} ms.");
+        println!("\nEvery account case meets p95 <= {TARGET_P95_MS} ms.");
         return Ok(());
     }
     println!("\n{} case(s) miss p95 <= {TARGET_P95_MS} ms; the plans Postgres used:", slow.len());
@@ -224,19 +232,130 @@ struct Stats {
 }
 
 async fn measure(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Result<Stats, BoxError> {
+    time_calls(|| async {
+        let page = app::accounts::server::list(pool, user, query).await.map_err(|e| format!("list: {e:?}"))?;
+        Ok(page.rows.len())
+    })
+    .await
+}
+
+// ------------------------------------------------------------------ contact search and search load
+
+/// Contact searches of every kind, worst cases included: a common and an
+/// absent two-character name, an e-mail fragment most contacts share, phone
+/// digits, and a longer word nobody has.
+const CONTACT_SEARCHES: [(&str, &str); 6] = [
+    ("민준", "common 2-char name"),
+    ("햏햏", "absent 2-char word"),
+    ("co.kr", "e-mail fragment most share"),
+    ("company12", "e-mail fragment"),
+    ("5678", "phone digits"),
+    ("없는사람이름", "absent longer word"),
+];
+
+async fn contact_searches(pool: &PgPool, manager: &CurrentUser) -> Result<(), BoxError> {
+    println!("\napp::contacts::server::list, as a manager, {ITERATIONS} timed calls per search:\n");
+    println!("{:<44} {:>5} {:>8} {:>8} {:>8}  target", "case", "rows", "p50 ms", "p95 ms", "max ms");
+    for (term, what) in CONTACT_SEARCHES {
+        let query = app::contacts::ContactQuery { q: term.to_string(), ..Default::default() };
+        let stats = time_calls(|| async {
+            let page = app::contacts::server::list(pool, manager, &query).await.map_err(|e| format!("{e:?}"))?;
+            Ok(page.rows.len())
+        })
+        .await?;
+        let verdict = if stats.p95 <= TARGET_P95_MS { "ok" } else { "MISSED" };
+        println!(
+            "{} {:>5} {:>8.2} {:>8.2} {:>8.2}  {verdict}",
+            pad(&format!("{what} \"{term}\""), 44),
+            stats.rows,
+            stats.p50,
+            stats.p95,
+            stats.max
+        );
+    }
+    Ok(())
+}
+
+/// One user runs ten searches at once, over and over (account and contact
+/// searches from the worst cases above), on a pool as large as a server's
+/// (DATABASE_MAX_CONNECTIONS' default, 10), while another user's account
+/// list is timed on the same pool.
+async fn search_load(url: &str, searcher: &CurrentUser, reader: &CurrentUser) -> Result<(), BoxError> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(10).connect(url).await?;
+    let quiet = time_calls(|| async {
+        let page = app::accounts::server::list(&pool, reader, &AccountQuery::default())
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(page.rows.len())
+    })
+    .await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let searches = Arc::new(AtomicU64::new(0));
+    let mut load = Vec::new();
+    for i in 0..10usize {
+        let (pool, stop, searches, user) = (pool.clone(), stop.clone(), searches.clone(), searcher.clone());
+        load.push(tokio::spawn(async move {
+            let mut k = i;
+            while !stop.load(Ordering::Relaxed) {
+                let (term, _) = CONTACT_SEARCHES[k % CONTACT_SEARCHES.len()];
+                let result = if k % 2 == 0 {
+                    let q = app::contacts::ContactQuery { q: term.to_string(), ..Default::default() };
+                    app::contacts::server::list(&pool, &user, &q).await.map(|_| ())
+                } else {
+                    let q = AccountQuery { q: term.to_string(), ..Default::default() };
+                    app::accounts::server::list(&pool, &user, &q).await.map(|_| ())
+                };
+                result.map_err(|e| format!("search under load: {e:?}"))?;
+                searches.fetch_add(1, Ordering::Relaxed);
+                k += 1;
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    let started = Instant::now();
+    let loaded = time_calls(|| async {
+        let page = app::accounts::server::list(&pool, reader, &AccountQuery::default())
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(page.rows.len())
+    })
+    .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.map_err(|e| format!("search task: {e}"))??;
+    }
+    let loaded = loaded?;
+    let done = searches.load(Ordering::Relaxed);
+    println!("\nAnother user's account list (first page), pool of 10, while one user runs 10 searches at once:\n");
+    println!("{:<44} {:>8} {:>8} {:>8}  target", "case", "p50 ms", "p95 ms", "max ms");
+    for (label, stats) in [("alone", &quiet), ("under ten concurrent searches", &loaded)] {
+        let verdict = if stats.p95 <= TARGET_P95_MS { "ok" } else { "MISSED" };
+        println!("{} {:>8.2} {:>8.2} {:>8.2}  {verdict}", pad(label, 44), stats.p50, stats.p95, stats.max);
+    }
+    println!("(the searcher completed {done} searches in {elapsed:.1} s: {:.0}/s)", done as f64 / elapsed);
+    Ok(())
+}
+
+/// Times `call` ({WARMUP} warm-up calls, then {ITERATIONS}); it returns the rows it got.
+async fn time_calls<F, Fut>(call: F) -> Result<Stats, BoxError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, BoxError>>,
+{
     for _ in 0..WARMUP {
-        app::accounts::server::list(pool, user, query).await.map_err(|e| format!("list: {e:?}"))?;
+        call().await?;
     }
     let mut times = Vec::with_capacity(ITERATIONS);
     let mut rows = 0;
     for _ in 0..ITERATIONS {
         let start = Instant::now();
-        let page = app::accounts::server::list(pool, user, query).await.map_err(|e| format!("list: {e:?}"))?;
+        rows = call().await?;
         times.push(start.elapsed().as_secs_f64() * 1000.0);
-        rows = page.rows.len();
     }
     times.sort_by(f64::total_cmp);
-    // Nearest-rank percentiles.
     let pct = |p: f64| times[((p / 100.0 * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1];
     Ok(Stats { rows, p50: pct(50.0), p95: pct(95.0), max: times[times.len() - 1] })
 }

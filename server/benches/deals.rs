@@ -257,6 +257,24 @@ async fn cases(pool: &PgPool, users: &Users) -> Result<Vec<Case>, BoxError> {
             label: format!("list account=largest ({biggest_deals} deals) (manager)"),
             call: Call::List(manager.clone(), list(&|q| q.account = biggest.to_string())),
         },
+        // Searches (issue 9): common and absent words of two characters (the
+        // bigram index) and longer (the trigram index), as a manager and a rep.
+        Case {
+            label: "search common 2-char \"전환\" (manager)".into(),
+            call: Call::List(manager.clone(), list(&|q| q.q = "전환".into())),
+        },
+        Case {
+            label: "search absent 2-char \"햏햏\" (manager)".into(),
+            call: Call::List(manager.clone(), list(&|q| q.q = "햏햏".into())),
+        },
+        Case {
+            label: "search common \"클라우드\" (rep)".into(),
+            call: Call::List(rep.clone(), list(&|q| q.q = "클라우드".into())),
+        },
+        Case {
+            label: "search absent \"없는영업기회\" (rep)".into(),
+            call: Call::List(rep.clone(), list(&|q| q.q = "없는영업기회".into())),
+        },
     ])
 }
 
@@ -433,6 +451,7 @@ async fn load_if_needed(pool: &PgPool, users: &Users) -> Result<String, BoxError
         if !analyzed {
             vacuum_analyze(pool).await?;
         }
+        ensure_history(pool).await?;
         let (note,): (Option<String>,) =
             sqlx::query_as("select obj_description('deals'::regclass, 'pg_class')").fetch_one(pool).await?;
         return Ok(format!(
@@ -483,11 +502,13 @@ async fn load_if_needed(pool: &PgPool, users: &Users) -> Result<String, BoxError
     // with the trigger's own arithmetic (pipeline_totals_add).
     sqlx::raw_sql(
         "delete from pipeline_totals;
-         insert into pipeline_totals (owner_id, stage_id, currency, close_month, deal_count, amount_sum, weighted_sum)
+         insert into pipeline_totals (owner_id, stage_id, currency, close_month, deal_count, amount_sum, weighted_sum,
+                                      close_days_sum)
          select owner_id, stage_id, currency,
                 coalesce(date_trunc('month', expected_close_date)::date, date '0001-01-01'),
-                count(*), sum(coalesce(amount, 0)), sum(coalesce(amount, 0) * probability / 100)
-         from deals where deleted_at is null
+                count(*), sum(coalesce(amount, 0)), sum(coalesce(amount, 0) * probability / 100),
+                sum(deal_close_days(d))
+         from deals d where deleted_at is null
          group by 1, 2, 3, 4",
     )
     .execute(&mut *tx)
@@ -504,6 +525,7 @@ async fn load_if_needed(pool: &PgPool, users: &Users) -> Result<String, BoxError
     }
     let keys_done = started.elapsed();
     tx.commit().await?;
+    ensure_history(pool).await?;
     vacuum_analyze(pool).await?;
     let total = started.elapsed();
     let line = format!(
@@ -537,11 +559,13 @@ async fn check_totals(conn: &mut PgConnection) -> Result<(), BoxError> {
                                         extract(month from expected_close_date)::int, 1) end as close_month,
                     count(*) as deal_count,
                     coalesce(sum(amount), 0) as amount_sum,
-                    coalesce(sum(amount * probability), 0) / 100 as weighted_sum
+                    coalesce(sum(amount * probability), 0) / 100 as weighted_sum,
+                    sum((stage_changed_at at time zone 'Asia/Seoul')::date
+                        - (created_at at time zone 'Asia/Seoul')::date) as close_days_sum
              from deals where deleted_at is null group by 1, 2, 3, 4)
          select count(*) filter (where t.owner_id is null or d.owner_id is null
                                     or t.deal_count <> d.deal_count or t.amount_sum <> d.amount_sum
-                                    or t.weighted_sum <> d.weighted_sum),
+                                    or t.weighted_sum <> d.weighted_sum or t.close_days_sum <> d.close_days_sum),
                 count(*)
          from pipeline_totals t
          full join direct d using (owner_id, stage_id, currency, close_month)",
@@ -552,14 +576,79 @@ async fn check_totals(conn: &mut PgConnection) -> Result<(), BoxError> {
         return Err(format!("rebuilt pipeline_totals differ from the deals in {differing} of {keys} keys").into());
     }
     let (enabled,): (String,) = sqlx::query_as(
-        "select tgenabled::text from pg_trigger where tgrelid = 'deals'::regclass and tgname = 'deals_pipeline_totals'",
+        "select tgenabled::text from pg_trigger
+         where tgrelid = 'deals'::regclass and tgname = 'deals_pipeline_totals_insert'",
     )
     .fetch_one(&mut *conn)
     .await?;
     if enabled != "O" {
-        return Err(format!("trigger deals_pipeline_totals is not enabled after the load (tgenabled {enabled})").into());
+        return Err(format!("trigger deals_pipeline_totals_insert is not enabled after the load (tgenabled {enabled})").into());
     }
     println!("pipeline_totals rebuilt: {keys} keys, equal to a direct aggregate of the deals; trigger re-enabled");
+    Ok(())
+}
+
+/// Stage history for every deal, as the board would have written it: an open
+/// deal went through each stage up to its own, a won deal through all four,
+/// a lost one through one to four before it was lost; the moves spread
+/// evenly between its creation and its last stage change. The stage-time
+/// trigger is off for the insert and `stage_time_totals` is rebuilt with the
+/// migration's own aggregate (the API test proves the triggers keep it equal).
+async fn ensure_history(pool: &PgPool) -> Result<(), BoxError> {
+    let (have,): (bool,) = sqlx::query_as("select exists (select 1 from deal_stage_history)").fetch_one(pool).await?;
+    if have {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    sqlx::query("set local maintenance_work_mem = '512MB'").execute(&mut *tx).await?;
+    sqlx::query("set local work_mem = '256MB'").execute(&mut *tx).await?;
+    sqlx::raw_sql("alter table deal_stage_history disable trigger deal_stage_history_stage_time_insert")
+        .execute(&mut *tx)
+        .await?;
+    let inserted = sqlx::query(
+        "insert into deal_stage_history (deal_id, from_stage, to_stage, changed_by, changed_at)
+         select deal_id, lag(stage_id) over w, stage_id, owner_id,
+                created_at + (stage_changed_at - created_at) * ((row_number() over w) - 1)
+                             / greatest(1, (count(*) over (partition by deal_id)) - 1)
+         from (select d.id as deal_id, s.id as stage_id, s.position, d.owner_id, d.created_at, d.stage_changed_at
+               from deals d join stages cur on cur.id = d.stage_id
+               join stages s on s.id = d.stage_id
+                             or (not s.is_won and not s.is_lost
+                                 and s.position <= case when cur.is_lost then 1 + abs(hashtext(d.id::text)) % 4
+                                                        when cur.is_won then 4 else cur.position end)) p
+         window w as (partition by deal_id order by position)
+         order by deal_id, position",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::raw_sql(
+        "alter table deal_stage_history enable trigger deal_stage_history_stage_time_insert;
+         delete from stage_time_totals;
+         insert into stage_time_totals (owner_id, stage_id, currency, days, stay_count)
+         select d.owner_id, x.to_stage, d.currency,
+                greatest(0, (x.left_at at time zone 'Asia/Seoul')::date - (x.changed_at at time zone 'Asia/Seoul')::date),
+                count(*)
+         from (select deal_id, to_stage, changed_at, lead(changed_at) over (partition by deal_id order by id) as left_at
+               from deal_stage_history) x
+         join deals d on d.id = x.deal_id and d.deleted_at is null
+         where x.left_at is not null
+         group by 1, 2, 3, 4",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let (stays, keys): (Option<rust_decimal::Decimal>, i64) =
+        sqlx::query_as("select sum(stay_count), count(*) from stage_time_totals").fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    for table in ["deal_stage_history", "stage_time_totals"] {
+        sqlx::raw_sql(&format!("vacuum (analyze) {table}")).execute(pool).await?;
+    }
+    println!(
+        "stage history: {inserted} rows in {:.1} s; stage_time_totals rebuilt: {} finished stays in {keys} keys",
+        started.elapsed().as_secs_f64(),
+        stays.unwrap_or_default()
+    );
     Ok(())
 }
 

@@ -142,12 +142,41 @@ async fn seed_deals(
         .bind(stage)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("insert into deal_stage_history (deal_id, to_stage, changed_by) values ($1, $2, $3)")
-            .bind(id)
-            .bind(stage)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
+        // A past: created weeks ago, then moved stage by stage up to where it
+        // is now (a lost deal after its first two stages), so the dashboard's
+        // time in stage and days to close have something to show.
+        let created_days_ago = 20 + ((i * 7 + k * 5) % 70) as i32;
+        let entered_days_ago = ((i + k * 3) % 12) as i32;
+        sqlx::query(
+            "update deals set created_at = now() - make_interval(days => $2),
+                              stage_changed_at = now() - make_interval(days => $3)
+             where id = $1",
+        )
+        .bind(id)
+        .bind(created_days_ago)
+        .bind(entered_days_ago)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into deal_stage_history (deal_id, from_stage, to_stage, changed_by, changed_at)
+             select $1, lag(s.id) over w, s.id, $3,
+                    now() - make_interval(days => $4)
+                          + make_interval(days => $4 - $5) * ((row_number() over w) - 1)
+                            / greatest(1, (count(*) over ()) - 1)
+             from stages s join stages cur on cur.id = $2
+             where s.id = cur.id
+                or (not s.is_won and not s.is_lost
+                    and s.position <= case when cur.is_lost then 2 when cur.is_won then 4 else cur.position end)
+             window w as (order by s.position)
+             order by s.position",
+        )
+        .bind(id)
+        .bind(stage)
+        .bind(owner)
+        .bind(created_days_ago)
+        .bind(entered_days_ago)
+        .execute(&mut *tx)
+        .await?;
         if stage == "won" {
             // A won deal's contract, a year long, ending within the next four
             // months: the renewal queue has something in each window.

@@ -92,27 +92,58 @@ pub async fn for_account(pool: &PgPool, account_id: Uuid) -> Result<Vec<ContactR
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Result<Page<ContactRow>, AppError> {
     let cursor = Cursor::from_query(&query.after, &query.before);
     let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROW);
-    if query.deleted && user.is_manager() {
-        qb.push("where c.deleted_at is not null ");
+    let dir = if backwards { "desc" } else { "asc" };
+    let live = if query.deleted && user.is_manager() {
+        "c.deleted_at is not null "
     } else {
-        qb.push("where c.deleted_at is null and a.deleted_at is null ");
+        "c.deleted_at is null and a.deleted_at is null "
+    };
+    // The page's position and size, after whatever matched.
+    let push_page = |qb: &mut QueryBuilder<'_, Postgres>| {
+        if let Some(c) = &cursor {
+            qb.push(if backwards { "and (c.name, c.id) < (" } else { "and (c.name, c.id) > (" });
+            qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
+        }
+        qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+    };
+    let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?;
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
+    if let Some(search) = search {
+        // One branch per way of matching, each at most a page in list order,
+        // so each uses its own index (or walks the name order and stops);
+        // the page is then taken from their union. Two characters match
+        // names through the bigram indexes (written so the trigram index,
+        // which matches every row for them, is not chosen); e-mail and phone
+        // match from three characters, through their trigram indexes.
+        let pattern = contains_pattern(&search);
+        let two_chars = search.chars().count() == 2;
+        let matches: Vec<(&str, Option<&str>)> = if two_chars {
+            vec![("(c.name || '')", Some("c.name")), ("(a.name || '')", Some("a.name"))]
+        } else {
+            vec![("c.name", None), ("a.name", None), ("c.email", None), ("c.phone", None)]
+        };
+        qb.push("with hits as (");
+        for (i, (column, bigrams)) in matches.into_iter().enumerate() {
+            if i > 0 {
+                qb.push(" union ");
+            }
+            qb.push("(select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ").push(live);
+            qb.push("and ").push(column).push(" ilike ").push_bind(pattern.clone()).push(" ");
+            if let Some(bigrams) = bigrams {
+                qb.push("and name_bigrams(").push(bigrams).push(") @> name_bigrams(");
+                qb.push_bind(search.clone()).push(") ");
+            }
+            push_page(&mut qb);
+            qb.push(")");
+        }
+        qb.push(format!("), page as (select id, name from hits order by name {dir}, id {dir} limit "));
+        qb.push_bind(PAGE_SIZE + 1).push(") ");
+        qb.push(SELECT_ROW).push("join page p on p.id = c.id ");
+        qb.push(format!("order by c.name {dir}, c.id {dir}"));
+    } else {
+        qb.push(SELECT_ROW).push("where ").push(live);
+        push_page(&mut qb);
     }
-    let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?.unwrap_or_default();
-    let search = search.as_str();
-    if !search.is_empty() {
-        let p = contains_pattern(search);
-        qb.push("and (c.name ilike ").push_bind(p.clone());
-        qb.push(" or c.email ilike ").push_bind(p.clone());
-        qb.push(" or c.phone ilike ").push_bind(p.clone());
-        qb.push(" or a.name ilike ").push_bind(p).push(") ");
-    }
-    if let Some(c) = &cursor {
-        qb.push(if backwards { "and (c.name, c.id) < (" } else { "and (c.name, c.id) > (" });
-        qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
-    }
-    qb.push(if backwards { "order by c.name desc, c.id desc limit " } else { "order by c.name, c.id limit " });
-    qb.push_bind(PAGE_SIZE + 1);
     let rows: Vec<RowRecord> = qb.build_query_as().fetch_all(pool).await?;
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
     let cursor_of = |r: &RowRecord| Cursor::encode(&r.name, r.id);

@@ -109,6 +109,54 @@ pub struct OwnerFigure {
     pub weighted: Decimal,
     pub won_amount: Decimal,
     pub rate: WinRate,
+    /// Average days from creation to won, over the deals won in the period;
+    /// `None` when none were.
+    pub days_to_close: Option<Decimal>,
+}
+
+/// How long deals stayed in one stage before they left it, in days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageTime {
+    pub stage_id: String,
+    /// Finished stays counted.
+    pub stays: i64,
+    pub average: Decimal,
+    pub median: Decimal,
+}
+
+/// One decimal, halves away from zero (as people round, and as SQL's `round`
+/// does), not the banker's rounding `round_dp` defaults to.
+pub fn round_half_up(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Average and median of one stage's stays, from its histogram of
+/// (length in days, number of stays) in ascending length. Exact: the median
+/// of an even count is the mean of the two middle stays.
+pub fn stage_time(stage_id: String, histogram: &[(i32, i64)]) -> Option<StageTime> {
+    let stays: i64 = histogram.iter().map(|(_, n)| n).sum();
+    if stays <= 0 {
+        return None;
+    }
+    let total: Decimal = histogram.iter().map(|(days, n)| Decimal::from(*days) * Decimal::from(*n)).sum();
+    // The k-th stay (1-based) in ascending order.
+    let nth = |k: i64| {
+        let mut seen = 0;
+        for (days, n) in histogram {
+            seen += n;
+            if seen >= k {
+                return Decimal::from(*days);
+            }
+        }
+        Decimal::ZERO
+    };
+    let median = if stays % 2 == 1 { nth(stays / 2 + 1) } else { (nth(stays / 2) + nth(stays / 2 + 1)) / Decimal::TWO };
+    Some(StageTime {
+        stage_id,
+        stays,
+        average: round_half_up(total / Decimal::from(stays)),
+        median: median.round_dp(1).normalize(),
+    })
 }
 
 /// Contracts coming up for renewal, and monthly recurring value per currency.
@@ -127,6 +175,8 @@ pub struct Dashboard {
     pub forecast: Vec<MonthFigure>,
     pub win_rate: Vec<WinRate>,
     pub leaderboard: Vec<OwnerFigure>,
+    /// Per stage in board order, stages without a finished stay left out.
+    pub stage_time: Vec<StageTime>,
     /// `None` while there are no contracts: the panel appears with them.
     pub renewals: Option<Renewals>,
     pub stale: Vec<StaleDeal>,
@@ -196,5 +246,18 @@ mod tests {
         assert_eq!((rate.by_count(), rate.by_value()), (Some(d("33.3")), Some(d("75.0"))));
         let none = WinRate { won_count: 0, lost_count: 0, won_amount: d("0"), lost_amount: d("0"), ..rate };
         assert_eq!(none.by_count(), None);
+    }
+
+    #[test]
+    fn time_in_stage_averages_and_medians_a_histogram() {
+        // Stays of 1, 1, 2, 10 days: average 3.5, median (1 + 2) / 2.
+        let even = stage_time("lead".into(), &[(1, 2), (2, 1), (10, 1)]).expect("stays");
+        assert_eq!((even.stays, even.average, even.median), (4, d("3.5"), d("1.5")));
+        // Stays of 0, 3, 3: the middle one.
+        let odd = stage_time("lead".into(), &[(0, 1), (3, 2)]).expect("stays");
+        assert_eq!((odd.average, odd.median), (d("2.0"), d("3")));
+        assert_eq!(stage_time("lead".into(), &[]), None);
+        // 2.25 days is 2.3, not the banker's 2.2.
+        assert_eq!(stage_time("lead".into(), &[(2, 3), (3, 1)]).expect("stays").average, d("2.3"));
     }
 }

@@ -124,7 +124,9 @@ pub async fn dashboard(pool: &PgPool, user: &CurrentUser, query: &DashboardQuery
                   coalesce(sum(t.amount_sum) filter (where s.is_won and t.close_month between $3 and $4), 0)
                       as "won_amount!",
                   coalesce(sum(t.amount_sum) filter (where s.is_lost and t.close_month between $3 and $4), 0)
-                      as "lost_amount!"
+                      as "lost_amount!",
+                  coalesce(sum(t.close_days_sum) filter (where s.is_won and t.close_month between $3 and $4), 0)::bigint
+                      as "won_days!"
            from pipeline_totals t join stages s on s.id = t.stage_id join users u on u.id = t.owner_id
            where ($1::uuid is null or t.owner_id = $1) and ($2::text is null or t.currency = $2)
            group by u.display_name, t.currency having sum(t.deal_count) > 0
@@ -143,6 +145,8 @@ pub async fn dashboard(pool: &PgPool, user: &CurrentUser, query: &DashboardQuery
         open_amount: r.open,
         weighted: r.weighted,
         won_amount: r.won_amount,
+        days_to_close: (r.won_count > 0)
+            .then(|| round_half_up(Decimal::from(r.won_days) / Decimal::from(r.won_count))),
         rate: WinRate {
             currency: r.currency,
             won_count: r.won_count,
@@ -152,6 +156,27 @@ pub async fn dashboard(pool: &PgPool, user: &CurrentUser, query: &DashboardQuery
         },
     })
     .collect();
+
+    // Time in stage from its histogram (see migration 014): a few rows per
+    // stage whatever the number of deals.
+    let histogram = sqlx::query!(
+        r#"select t.stage_id, t.days, sum(t.stay_count)::bigint as "stays!"
+           from stage_time_totals t join stages s on s.id = t.stage_id
+           where ($1::uuid is null or t.owner_id = $1) and ($2::text is null or t.currency = $2)
+           group by s.position, t.stage_id, t.days having sum(t.stay_count) > 0
+           order by s.position, t.days"#,
+        owner,
+        currency,
+    )
+    .fetch_all(pool)
+    .await?;
+    let stage_time = histogram
+        .chunk_by(|a, b| a.stage_id == b.stage_id)
+        .filter_map(|rows| {
+            let counts: Vec<(i32, i64)> = rows.iter().map(|r| (r.days, r.stays)).collect();
+            stage_time(rows.first()?.stage_id.clone(), &counts)
+        })
+        .collect();
 
     let stale_days = query.stale.trim().parse::<i64>().ok().filter(|d| (7..=365).contains(d)).unwrap_or(STALE_DAYS);
     // Read in the stale index's order, skipping closed deals, until a page is full.
@@ -189,6 +214,7 @@ pub async fn dashboard(pool: &PgPool, user: &CurrentUser, query: &DashboardQuery
         forecast,
         win_rate,
         leaderboard,
+        stage_time,
         renewals: renewals(pool, owner, currency, today).await?,
         can_filter_owner: user.sees_all_owned(),
         period_from,

@@ -157,6 +157,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                     <th class="num">{T::Weighted.text(lang)}</th>
                     <th class="num">{T::DashboardWonInPeriod.text(lang)}</th>
                     <th class="num">{T::DashboardByCount.text(lang)}</th>
+                    <th class="num">{T::DashboardDaysToClose.text(lang)}</th>
                 </tr></thead>
                 <tbody>
                     {d.leaderboard.iter().map(|o| view! {
@@ -167,10 +168,20 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                             <td class="num">{money(o.weighted, &o.currency, lang)}</td>
                             <td class="num">{money(o.won_amount, &o.currency, lang)}</td>
                             <td class="num">{rate_text(o.rate.by_count())}</td>
+                            <td class="num">{days_text(o.days_to_close, lang)}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
             </table>
+        </section>
+        <section data-testid="panel-stage-time">
+            <h2>{T::DashboardStageTime.text(lang)}</h2>
+            <p class="hint">{T::DashboardStageTimeHint.text(lang)}</p>
+            {if d.stage_time.is_empty() {
+                view! { <p class="empty">{T::DashboardNoStageTime.text(lang)}</p> }.into_any()
+            } else {
+                view! { <StageTimeChart rows=d.stage_time.clone() stage_name=stage_name.clone() /> }.into_any()
+            }}
         </section>
         <section data-testid="panel-stale">
             <h2>{T::DashboardStale.text(lang)} " (" {d.stale_days} " " {T::Days.text(lang)} ")"</h2>
@@ -213,6 +224,78 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                 </p>
             </section>
         })}
+    }
+}
+
+fn days_text(days: Option<Decimal>, lang: Lang) -> String {
+    days.map(|d| format!("{} {}", d.normalize(), T::Days.text(lang))).unwrap_or_else(|| "–".into())
+}
+
+/// Days in each stage: the bar is the average, the tick the median (told
+/// apart by shape, not only colour).
+#[component]
+fn StageTimeChart(rows: Vec<StageTime>, stage_name: impl Fn(&str) -> String + 'static) -> impl IntoView {
+    let lang = crate::ui::lang();
+    let max = rows.iter().map(|r| r.average.max(r.median)).max().unwrap_or_default();
+    let height = rows.len().max(1) * BAR_H + 10;
+    let span = (CHART_W - LABEL_W - 110) as f64;
+    let title = T::DashboardStageTime.text(lang);
+    let line = |r: &StageTime| {
+        format!(
+            "{}: {} {}, {} {}",
+            stage_name(&r.stage_id),
+            T::DashboardAverage.text(lang),
+            days_text(Some(r.average), lang),
+            T::DashboardMedian.text(lang),
+            days_text(Some(r.median), lang)
+        )
+    };
+    let desc = rows.iter().map(&line).collect::<Vec<_>>().join("; ");
+    view! {
+        <figure class="chart">
+            <svg role="img" viewBox=format!("0 0 {CHART_W} {height}") width="100%" data-testid="chart-stage-time">
+                <title>{title}</title>
+                <desc>{desc}</desc>
+                {rows.iter().enumerate().map(|(i, r)| {
+                    let y = i * BAR_H + 4;
+                    let w = ratio(r.average, max) * span;
+                    let m = LABEL_W as f64 + ratio(r.median, max) * span;
+                    view! {
+                        <g>
+                            <title>{line(r)}</title>
+                            <text x="0" y=y + 16 font-size="13">{stage_name(&r.stage_id)}</text>
+                            <rect x=LABEL_W y=y width=format!("{w:.1}") height=BAR_H - 8 class="bar-total" />
+                            <rect x=format!("{:.1}", m - 1.5) y=y - 2 width="3" height=BAR_H - 4 class="tick-median" />
+                            <text x=format!("{:.1}", LABEL_W as f64 + w.max(m - LABEL_W as f64) + 6.0) y=y + 15 font-size="12">
+                                {days_text(Some(r.average), lang)}
+                            </text>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+            <figcaption>
+                {title} " — " <span class="legend-average">{T::DashboardAverage.text(lang)}</span> " · "
+                <span class="legend-median">{T::DashboardMedian.text(lang)}</span>
+            </figcaption>
+        </figure>
+        <table class="list">
+            <thead><tr>
+                <th>{T::Stage.text(lang)}</th>
+                <th class="num">{T::DashboardStays.text(lang)}</th>
+                <th class="num">{T::DashboardAverage.text(lang)}</th>
+                <th class="num">{T::DashboardMedian.text(lang)}</th>
+            </tr></thead>
+            <tbody>
+                {rows.iter().map(|r| view! {
+                    <tr data-stage=r.stage_id.clone()>
+                        <td>{stage_name(&r.stage_id)}</td>
+                        <td class="num">{format_integer(r.stays)}</td>
+                        <td class="num">{days_text(Some(r.average), lang)}</td>
+                        <td class="num">{days_text(Some(r.median), lang)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

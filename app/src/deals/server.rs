@@ -217,7 +217,14 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
     // Visibility, in the query itself.
     qb.push("and (d.owner_id = ").push_bind(user.id).push(" or ").push_bind(user.sees_all_owned()).push(") ");
     if let Some(search) = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))? {
-        qb.push("and d.name ilike ").push_bind(contains_pattern(&search)).push(" ");
+        if search.chars().count() == 2 {
+            // pg_trgm finds no trigram in two characters (its index would
+            // match every row): the bigram index serves them, ILIKE rechecks.
+            qb.push("and (d.name || '') ilike ").push_bind(contains_pattern(&search));
+            qb.push(" and name_bigrams(d.name) @> name_bigrams(").push_bind(search).push(") ");
+        } else {
+            qb.push("and d.name ilike ").push_bind(contains_pattern(&search)).push(" ");
+        }
     }
     if let Ok(owner) = Uuid::parse_str(query.owner.trim()) {
         qb.push("and d.owner_id = ").push_bind(owner).push(" ");

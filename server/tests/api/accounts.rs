@@ -193,8 +193,8 @@ async fn search_finds_partial_korean_words_business_number_digits_and_contact_na
     // An account is found by its contact's name.
     assert_eq!(rep.account_names(&[("q", "준호")]).await, ["한빛제조"]);
     // The user's wildcards are taken literally.
-    assert_eq!(rep.account_names(&[("q", "%")]).await, ["100% 만족 서비스"]);
-    assert!(rep.account_names(&[("q", "_")]).await.is_empty());
+    assert_eq!(rep.account_names(&[("q", "0%")]).await, ["100% 만족 서비스"]);
+    assert!(rep.account_names(&[("q", "0_")]).await.is_empty(), "as a wildcard, '0_' would match '100'");
     assert!(rep.account_names(&[("q", "없는회사")]).await.is_empty());
     // The contact count is shown on the row.
     let row = rep.list_accounts(&[("q", "한빛")]).await.rows.remove(0);

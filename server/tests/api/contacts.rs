@@ -244,7 +244,7 @@ async fn the_contact_list_searches_name_email_phone_and_account_name() {
     assert_eq!(rep.contact_names(&[("q", "2000-5000")]).await, ["이준호"]);
     assert_eq!(rep.contact_names(&[("q", "한빛")]).await, ["김지현", "이준호"]);
     assert_eq!(rep.contact_names(&[("q", "클라우")]).await, ["박서준"]);
-    assert!(rep.contact_names(&[("q", "%")]).await.is_empty());
+    assert!(rep.contact_names(&[("q", "%%")]).await.is_empty());
     assert_eq!(rep.contact_names(&[]).await, ["김지현", "박서준", "이준호"]);
     let row = rep.list_contacts(&[("q", "박서")]).await.rows.remove(0);
     assert_eq!(row.account_name, "구름클라우드");

@@ -1306,8 +1306,10 @@ async fn the_list_filters_and_pages() {
 
     assert_eq!(manager.deal_names(&[("q", "전환")]).await, ["Azure 전환"]);
     assert_eq!(manager.deal_names(&[("q", "azure")]).await, ["Azure 전환"]);
-    assert_eq!(manager.deal_names(&[("q", "%")]).await, ["백업 100% 보장"]);
-    assert!(manager.deal_names(&[("q", "_")]).await.is_empty());
+    assert_eq!(manager.deal_names(&[("q", "0%")]).await, ["백업 100% 보장"]);
+    assert!(manager.deal_names(&[("q", "0_")]).await.is_empty(), "as a wildcard, '0_' would match '100'");
+    // Two characters (most Korean words) through the bigram index.
+    assert_eq!(manager.deal_names(&[("q", "물류")]).await, ["물류 시스템 이전"]);
     assert_eq!(manager.deal_names(&[("stage", "negotiation")]).await, ["백업 100% 보장"]);
     assert!(manager.deal_names(&[("stage", "nonsense")]).await.is_empty());
     assert_eq!(manager.deal_names(&[("currency", "USD")]).await, ["물류 시스템 이전"]);
@@ -1601,18 +1603,21 @@ async fn nothing_is_written_onto_a_deleted_deal_or_account() {
     assert_eq!(app.deal_fingerprint().await, before, "still deleted");
 }
 
-/// A search longer than anything stored is refused with its reason, on every list.
+/// A search longer than anything stored, or of one character (which no
+/// index serves), is refused with its reason, on every list.
 #[tokio::test]
-async fn an_overlong_search_is_refused_with_a_message() {
+async fn an_overlong_or_one_character_search_is_refused_with_a_message() {
     let app = TestApp::spawn().await;
     let rep = app.rep("김민준").await;
     let long = "가".repeat(101);
-    for res in [
-        rep.try_list_accounts(&[("q", &long)]).await,
-        rep.try_list_contacts(&[("q", &long)]).await,
-        rep.try_list_deals(&[("q", &long)]).await,
-    ] {
-        assert_eq!(res.field_errors(), [(String::new(), T::SearchTooLong)]);
+    for (q, reason) in [(long.as_str(), T::SearchTooLong), ("가", T::SearchTooShort), (" a ", T::SearchTooShort)] {
+        for res in [
+            rep.try_list_accounts(&[("q", q)]).await,
+            rep.try_list_contacts(&[("q", q)]).await,
+            rep.try_list_deals(&[("q", q)]).await,
+        ] {
+            assert_eq!(res.field_errors(), [(String::new(), reason)], "{q}");
+        }
     }
     // At the limit it is still a search.
     let hundred = "가".repeat(100);

@@ -560,7 +560,7 @@ pub fn business_number(prefix: u32) -> String {
 // --- deals, the board and activities
 
 /// Everything a refused deal request must leave untouched: every deal, stage
-/// history, activity, audit and pipeline-total row, byte for byte.
+/// history, activity, audit, pipeline-total and stage-time row, byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DealFingerprint {
     pub deals: (i64, String),
@@ -568,6 +568,7 @@ pub struct DealFingerprint {
     pub activities: (i64, String),
     pub audit_log: (i64, String),
     pub pipeline_totals: (i64, String),
+    pub stage_time_totals: (i64, String),
 }
 
 impl TestApp {
@@ -590,6 +591,7 @@ impl TestApp {
             activities: self.table_digest("activities", "id").await,
             audit_log: self.table_digest("audit_log", "id").await,
             pipeline_totals: self.table_digest("pipeline_totals", "owner_id, stage_id, currency, close_month").await,
+            stage_time_totals: self.table_digest("stage_time_totals", "owner_id, stage_id, currency, days").await,
         }
     }
 

@@ -100,7 +100,7 @@ async fn preview_sheet(client: &Client<'_>, id: Uuid, p: &Preview, show: &str, u
 }
 
 /// Upload, preview with the suggested mapping, commit, run the job.
-async fn import(
+pub(crate) async fn import(
     client: &Client<'_>,
     file_name: &str,
     bytes: &[u8],
