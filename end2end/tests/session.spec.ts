@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
+import type { APIRequestContext } from '@playwright/test';
+
 import { BASE_URL, BASE_URL_2, KEYCLOAK_URL, REALM_NAME, displayName, expect, onApp, signIn, test } from './helpers';
 
 // Keycloak ends a user's sessions (an administrator, or a sign-out in another
@@ -157,5 +159,78 @@ test.describe('a second instance', () => {
     // And the first instance still serves it too.
     await page.goto(`${BASE_URL}/contacts`);
     await expect(page.getByTestId('current-user')).toContainText(park);
+  });
+});
+
+// Roles and account status follow Keycloak: the test server re-validates
+// sessions every 3 s (SALESOPS_SESSION_REVALIDATE_SECS in scripts/test.sh).
+test.describe('changes made in Keycloak', () => {
+  const who = 'choi.yuna';
+
+  async function keycloakAdmin(request: APIRequestContext) {
+    const token = await request.post(`${KEYCLOAK_URL}/realms/master/protocol/openid-connect/token`, {
+      form: { grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: 'admin' },
+    });
+    expect(token.ok()).toBe(true);
+    const headers = { Authorization: `Bearer ${(await token.json()).access_token}` };
+    const admin = `${KEYCLOAK_URL}/admin/realms/${REALM_NAME}`;
+    const [user] = await (
+      await request.get(`${admin}/users?username=${encodeURIComponent(who)}&exact=true`, { headers })
+    ).json();
+    const role = await (await request.get(`${admin}/roles/sales-viewer`, { headers })).json();
+    const mappings = `${admin}/users/${user.id}/role-mappings/realm`;
+    return {
+      removeRole: () => request.delete(mappings, { headers, data: [role] }),
+      addRole: () => request.post(mappings, { headers, data: [role] }),
+      setEnabled: (enabled: boolean) => request.put(`${admin}/users/${user.id}`, { headers, data: { enabled } }),
+    };
+  }
+
+  test('a role removed in Keycloak leads to the no-access page within the interval', async ({ page, request }) => {
+    const kc = await keycloakAdmin(request);
+    await signIn(page, who);
+    try {
+      expect((await kc.removeRole()).status()).toBe(204);
+      await expect
+        .poll(
+          async () => {
+            await page.goto('/accounts');
+            return page.getByTestId('no-access').count();
+          },
+          { timeout: 20_000, intervals: [1_000] },
+        )
+        .toBe(1);
+    } finally {
+      expect((await kc.addRole()).status()).toBe(204);
+    }
+    // Given back, it works again at the next re-validation.
+    await expect
+      .poll(
+        async () => {
+          await page.goto('/accounts');
+          return page.getByTestId('current-user').count();
+        },
+        { timeout: 20_000, intervals: [1_000] },
+      )
+      .toBe(1);
+  });
+
+  test('a user disabled in Keycloak is signed out within the interval', async ({ page, request }) => {
+    const kc = await keycloakAdmin(request);
+    await signIn(page, who);
+    try {
+      expect((await kc.setEnabled(false)).status()).toBe(204);
+      await expect
+        .poll(
+          async () => {
+            await page.goto('/accounts');
+            return page.url().startsWith(KEYCLOAK_URL);
+          },
+          { timeout: 20_000, intervals: [1_000] },
+        )
+        .toBe(true);
+    } finally {
+      expect((await kc.setEnabled(true)).status()).toBe(204);
+    }
   });
 });

@@ -285,9 +285,8 @@ async fn search_load(url: &str, searcher: &CurrentUser, reader: &CurrentUser) ->
     use std::sync::Arc;
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(10).connect(url).await?;
     let quiet = time_calls(|| async {
-        let page = app::accounts::server::list(&pool, reader, &AccountQuery::default())
-            .await
-            .map_err(|e| format!("{e:?}"))?;
+        let page =
+            app::accounts::server::list(&pool, reader, &AccountQuery::default()).await.map_err(|e| format!("{e:?}"))?;
         Ok(page.rows.len())
     })
     .await?;
@@ -316,9 +315,8 @@ async fn search_load(url: &str, searcher: &CurrentUser, reader: &CurrentUser) ->
     }
     let started = Instant::now();
     let loaded = time_calls(|| async {
-        let page = app::accounts::server::list(&pool, reader, &AccountQuery::default())
-            .await
-            .map_err(|e| format!("{e:?}"))?;
+        let page =
+            app::accounts::server::list(&pool, reader, &AccountQuery::default()).await.map_err(|e| format!("{e:?}"))?;
         Ok(page.rows.len())
     })
     .await;

@@ -582,7 +582,10 @@ async fn check_totals(conn: &mut PgConnection) -> Result<(), BoxError> {
     .fetch_one(&mut *conn)
     .await?;
     if enabled != "O" {
-        return Err(format!("trigger deals_pipeline_totals_insert is not enabled after the load (tgenabled {enabled})").into());
+        return Err(format!(
+            "trigger deals_pipeline_totals_insert is not enabled after the load (tgenabled {enabled})"
+        )
+        .into());
     }
     println!("pipeline_totals rebuilt: {keys} keys, equal to a direct aggregate of the deals; trigger re-enabled");
     Ok(())

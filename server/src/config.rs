@@ -36,6 +36,8 @@ pub struct Config {
     pub oidc: OidcConfig,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    /// How often a session asks Keycloak again (roles, disabled users).
+    pub session_revalidate: Duration,
     pub seed_demo: bool,
     pub log_json: bool,
     /// Sign-in starts allowed per client address per minute (`/auth/login`).
@@ -111,6 +113,11 @@ impl Config {
             oidc,
             session_idle: Duration::from_secs(60 * number::<u64>("SESSION_IDLE_MINUTES", 120, &lookup)?),
             session_absolute: Duration::from_secs(3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12, &lookup)?),
+            session_revalidate: Duration::from_secs(u64::from(positive(
+                "SALESOPS_SESSION_REVALIDATE_SECS",
+                300,
+                &lookup,
+            )?)),
             seed_demo: flag("SALESOPS_SEED_DEMO"),
             log_json: lookup("SALESOPS_LOG_FORMAT").is_some_and(|v| v == "json"),
             login_rate_per_minute: positive("SALESOPS_LOGIN_RATE_PER_MINUTE", 30, &lookup)?,

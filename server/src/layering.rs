@@ -28,6 +28,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
         "oidc" => &["session", "limits", "pages", "cookies", "config", "secret"],
         "session" => &["pages", "cookies", "config", "secret"],
+        "echo" => &["session", "cookies"],
         "responses" => &["config"],
         "pages" => &["cookies"],
         "cookies" => &["config"],

@@ -8,6 +8,7 @@
 //! |-----------------|----------------------------------------------|-------------------------------------------------|
 //! | (lib.rs)        | state, start-up, the router                  | everything below                                |
 //! | `oidc`          | sign-in, sign-out and language routes        | session, limits, pages, cookies, config, secret |
+//! | `echo`          | no-JS refusals kept server-side, one-time id | session, cookies                                |
 //! | `session`       | sessions in Postgres, the session middleware | pages, cookies, config, secret                  |
 //! | `imports`       | the upload route, the per-instance import worker | pages                                       |
 //! | `limits`        | per-client rate limits, client addresses     | –                                               |
@@ -25,6 +26,7 @@
 pub mod config;
 pub mod cookies;
 pub mod demo;
+pub mod echo;
 pub mod health;
 pub mod imports;
 pub mod limits;
@@ -141,7 +143,7 @@ pub fn state(pool: PgPool, config: Config, leptos_options: LeptosOptions) -> Res
     })
 }
 
-/// How often expired sessions and sign-in attempts are purged.
+/// How often expired sessions, sign-in attempts and form echoes are purged.
 pub const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Purges expired sessions and sign-in attempts once a minute, on a timer
@@ -171,6 +173,11 @@ pub async fn housekeeping(pool: &PgPool, idle_secs: f64) {
         Ok(n) if n > 0 => tracing::info!(attempts = n, "purged expired sign-in attempts"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not purge expired sign-in attempts"),
+    }
+    match echo::purge_expired(pool).await {
+        Ok(n) if n > 0 => tracing::info!(echoes = n, "purged unread form echoes"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not purge form echoes"),
     }
 }
 
@@ -207,6 +214,8 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(responses::server_fn_status))
+        .layer(middleware::from_fn_with_state(state.clone(), echo::middleware))
+        .layer(middleware::from_fn_with_state(state.clone(), oidc::revalidate))
         .layer(middleware::from_fn_with_state(state.clone(), session::middleware))
         .layer(middleware::from_fn_with_state(state.config.clone(), responses::security_headers))
         .with_state(state);

@@ -16,11 +16,13 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreErrorResponseType};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, TokenResponse,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -334,6 +336,7 @@ async fn finish_login(state: &AppState, q: CallbackQuery, binding: Option<&str>)
         .await
         .map_err(|e| SignInError::Refused(format!("token exchange: {e}")))?;
     let id_token = response.id_token().ok_or_else(|| SignInError::Refused("no id token".into()))?;
+    let refresh_token = response.refresh_token().map(|t| t.secret().clone());
     let verifier = client
         .id_token_verifier()
         .set_time_fn(|| chrono::Utc::now() - CLOCK_SKEW)
@@ -369,7 +372,9 @@ async fn finish_login(state: &AppState, q: CallbackQuery, binding: Option<&str>)
 
     let user_id = upsert_user(state, &subject, &username, &display_name, email.as_deref(), &roles).await?;
     tracing::Span::current().record("user_id", tracing::field::display(user_id));
-    let session_token = SecretString::from(session::create(state, user_id, id_token.expose(), sid.as_deref()).await?);
+    let session_token = SecretString::from(
+        session::create(state, user_id, id_token.expose(), sid.as_deref(), refresh_token.as_deref()).await?,
+    );
     tracing::info!(%username, ?roles, "signed in");
     Ok(SignedIn { session_token, return_to })
 }
@@ -393,32 +398,45 @@ async fn upsert_user(
     roles: &[String],
 ) -> Result<Uuid, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    let existing: Option<(Uuid,)> = sqlx::query_as(
-        "update users set subject = $1, username = $2, display_name = $3, email = $4, roles = $5, updated_at = now()
-         where id = (select id from users where subject = $1 or (subject is null and username = $2)
-                     order by (subject = $1) desc nulls last limit 1)
-         returning id",
+    // The row this identity is: its own, or a demo row claimed by username.
+    let target: Option<(Uuid,)> = sqlx::query_as(
+        "select id from users where subject = $1 or (subject is null and username = $2)
+         order by (subject = $1) desc nulls last limit 1 for update",
     )
     .bind(subject)
     .bind(username)
-    .bind(display_name)
-    .bind(email)
-    .bind(roles)
     .fetch_optional(&mut *tx)
     .await?;
-    let id = match existing {
-        Some((id,)) => id,
-        None => {
-            // A username held by another Keycloak identity (a user deleted and
-            // re-created, or renamed) is freed: the old row keeps its records.
+    let target = target.map(|(id,)| id);
+    // A username still held by another row (that user was renamed or deleted
+    // in Keycloak, or is a demo row nobody claimed) is freed first, so a
+    // Keycloak rename never locks anyone out; the old row keeps its records.
+    sqlx::query(
+        "update users set username = username || '~' || left(coalesce(subject, id::text), 8), updated_at = now()
+         where username = $1 and id is distinct from $2",
+    )
+    .bind(username)
+    .bind(target)
+    .execute(&mut *tx)
+    .await?;
+    let id = match target {
+        Some(id) => {
             sqlx::query(
-                "update users set username = username || '~' || left(subject, 8), updated_at = now()
-                 where username = $2 and subject is distinct from $1",
+                "update users set subject = $2, username = $3, display_name = $4, email = $5, roles = $6,
+                                  updated_at = now()
+                 where id = $1",
             )
+            .bind(id)
             .bind(subject)
             .bind(username)
+            .bind(display_name)
+            .bind(email)
+            .bind(roles)
             .execute(&mut *tx)
             .await?;
+            id
+        }
+        None => {
             let (id,): (Uuid,) = sqlx::query_as(
                 "insert into users (subject, username, display_name, email, roles) values ($1, $2, $3, $4, $5) returning id",
             )
@@ -434,6 +452,118 @@ async fn upsert_user(
     };
     tx.commit().await?;
     Ok(id)
+}
+
+/// Roles and account status follow Keycloak: a session due for it (see
+/// `session::RevalidationDue`) asks Keycloak again with its refresh token.
+/// - New tokens: the roles they carry replace the user's, at once for this
+///   request too, and the new refresh token is kept.
+/// - `invalid_grant` (the user was disabled or deleted, or the Keycloak
+///   session ended): the session ends; a page goes to sign-in, an API call
+///   continues signed out.
+/// - Keycloak unreachable or failing: the session carries on as it was and
+///   asks again after the next interval; signed-in users are not locked out.
+///
+/// Only one request per session asks: the claim moves `validated_at` first.
+pub async fn revalidate(State(state): State<AppState>, mut req: axum::extract::Request, next: Next) -> Response {
+    let Some(due) = req.extensions_mut().remove::<session::RevalidationDue>() else {
+        return next.run(req).await;
+    };
+    match refresh_session(&state, &due.token_hash).await {
+        Ok(Revalidated::Unchanged) => {}
+        Ok(Revalidated::Roles(roles)) => {
+            if let Some(user) = req.extensions_mut().get_mut::<app::auth::CurrentUser>() {
+                tracing::info!(user_id = %user.id, ?roles, "roles changed in Keycloak");
+                *user = session::user_of(user.id, user.username.clone(), user.display_name.clone(), &roles);
+            }
+        }
+        Ok(Revalidated::Ended) => {
+            req.extensions_mut().remove::<app::auth::CurrentUser>();
+        }
+        Err(e) => tracing::warn!(error = %e, "could not ask Keycloak again; the session carries on"),
+    }
+    // The session layer left this page's decision to us: a page for someone
+    // signed out or without a role is asked for again, and the session layer
+    // (no longer due) sends it to sign-in or to "no access".
+    let allowed = req.extensions().get::<app::auth::CurrentUser>().is_some_and(|u| u.has_access());
+    if is_page_request(&req) && !allowed {
+        return Redirect::to(&req.uri().to_string()).into_response();
+    }
+    next.run(req).await
+}
+
+/// What the session layer treats as a page (public paths never carry a session due).
+fn is_page_request(req: &axum::extract::Request) -> bool {
+    req.method() == axum::http::Method::GET && !req.uri().path().starts_with("/api/")
+}
+
+enum Revalidated {
+    /// Another request is asking, or the roles are the same.
+    Unchanged,
+    Roles(Vec<String>),
+    Ended,
+}
+
+async fn refresh_session(state: &AppState, token_hash: &str) -> Result<Revalidated, SignInError> {
+    let claimed: Option<(String, Uuid, Vec<String>)> = sqlx::query_as(
+        "update sessions s set validated_at = now()
+         from users u
+         where s.token_hash = $1 and u.id = s.user_id and s.refresh_token is not null
+           and s.validated_at < now() - make_interval(secs => $2)
+         returning s.refresh_token, u.id, u.roles",
+    )
+    .bind(token_hash)
+    .bind(state.config.session_revalidate.as_secs_f64())
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some((refresh_token, user_id, old_roles)) = claimed else {
+        return Ok(Revalidated::Unchanged);
+    };
+    let m = metadata(state).await?;
+    let client = client(state, m)?;
+    let refresh_token = RefreshToken::new(refresh_token);
+    let request = client.exchange_refresh_token(&refresh_token).map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let response = match request.request_async(&state.http).await {
+        Ok(r) => r,
+        Err(RequestTokenError::ServerResponse(err)) if *err.error() == CoreErrorResponseType::InvalidGrant => {
+            sqlx::query("delete from sessions where token_hash = $1").bind(token_hash).execute(&state.pool).await?;
+            tracing::info!(%user_id, "session ended: Keycloak no longer honours it (user disabled or signed out)");
+            return Ok(Revalidated::Ended);
+        }
+        Err(e) => return Err(SignInError::Unreachable(format!("refresh: {e}"))),
+    };
+    // Straight from the token endpoint over our own connection, so its
+    // claims are taken as they are (OpenID Connect Core 3.1.3.7).
+    let roles_in = |jwt: &str| {
+        payload_claims(jwt)
+            .get("roles")
+            .and_then(|r| r.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<String>>())
+    };
+    let roles = response
+        .id_token()
+        .and_then(|t| roles_in(&t.to_string()))
+        .or_else(|| roles_in(response.access_token().secret()))
+        .unwrap_or_default();
+    let next_refresh = response.refresh_token().map(|t| t.secret().clone());
+    let mut tx = state.pool.begin().await?;
+    if let Some(next_refresh) = next_refresh {
+        sqlx::query("update sessions set refresh_token = $2 where token_hash = $1")
+            .bind(token_hash)
+            .bind(next_refresh)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let changed = roles != old_roles;
+    if changed {
+        sqlx::query("update users set roles = $2, updated_at = now() where id = $1")
+            .bind(user_id)
+            .bind(&roles)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(if changed { Revalidated::Roles(roles) } else { Revalidated::Unchanged })
 }
 
 /// Ends the SalesOps session, then Keycloak's (RP-initiated logout).

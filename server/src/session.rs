@@ -54,17 +54,19 @@ pub async fn create(
     user_id: Uuid,
     id_token: &str,
     keycloak_sid: Option<&str>,
+    refresh_token: Option<&str>,
 ) -> Result<String, sqlx::Error> {
     let token = new_token();
     sqlx::query(
-        "insert into sessions (token_hash, user_id, id_token, keycloak_sid, expires_at)
-         values ($1, $2, $3, $4, now() + make_interval(secs => $5))",
+        "insert into sessions (token_hash, user_id, id_token, keycloak_sid, expires_at, refresh_token)
+         values ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)",
     )
     .bind(hash(&token))
     .bind(user_id)
     .bind(id_token)
     .bind(keycloak_sid)
     .bind(state.config.session_absolute.as_secs_f64())
+    .bind(refresh_token)
     .execute(&state.pool)
     .await?;
     Ok(token)
@@ -76,13 +78,27 @@ pub async fn create(
 /// does not need it more precise than this.
 const LAST_SEEN_PRECISION_SECS: f64 = 60.0;
 
+/// A session due to ask Keycloak again (see `oidc::revalidate`): put in the
+/// request's extensions by the session middleware, beside its `CurrentUser`.
+#[derive(Clone, Debug)]
+pub struct RevalidationDue {
+    pub token_hash: String,
+}
+
 /// The live session's user, refreshing its idle timer at most once a
-/// `LAST_SEEN_PRECISION_SECS`. One statement: the read, and an update that
-/// matches no row (and so writes nothing) while `last_seen_at` is recent.
-pub async fn lookup(pool: &PgPool, token: &str, idle_secs: f64) -> Result<Option<CurrentUser>, sqlx::Error> {
-    let row: Option<(Uuid, String, String, Vec<String>)> = sqlx::query_as(
+/// `LAST_SEEN_PRECISION_SECS`, and whether it is due to ask Keycloak again.
+/// One statement: the read, and an update that matches no row (and so
+/// writes nothing) while `last_seen_at` is recent.
+pub async fn lookup(
+    pool: &PgPool,
+    token: &str,
+    idle_secs: f64,
+    revalidate_secs: f64,
+) -> Result<Option<(CurrentUser, bool)>, sqlx::Error> {
+    let row: Option<(Uuid, String, String, Vec<String>, bool)> = sqlx::query_as(
         "with live as (
-             select s.token_hash, u.id, u.username, u.display_name, u.roles
+             select s.token_hash, u.id, u.username, u.display_name, u.roles,
+                    s.refresh_token is not null and s.validated_at < now() - make_interval(secs => $4) as due
              from sessions s join users u on u.id = s.user_id
              where s.token_hash = $1
                and s.expires_at > now() and s.last_seen_at > now() - make_interval(secs => $2)
@@ -91,19 +107,19 @@ pub async fn lookup(pool: &PgPool, token: &str, idle_secs: f64) -> Result<Option
              where token_hash = (select token_hash from live)
                and last_seen_at < now() - make_interval(secs => $3)
          )
-         select id, username, display_name, roles from live",
+         select id, username, display_name, roles, due from live",
     )
     .bind(hash(token))
     .bind(idle_secs)
     .bind(LAST_SEEN_PRECISION_SECS)
+    .bind(revalidate_secs)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(id, username, display_name, roles)| CurrentUser {
-        id,
-        username,
-        display_name,
-        roles: roles.iter().filter_map(|r| Role::from_realm_name(r)).collect(),
-    }))
+    Ok(row.map(|(id, username, display_name, roles, due)| (user_of(id, username, display_name, &roles), due)))
+}
+
+pub fn user_of(id: Uuid, username: String, display_name: String, roles: &[String]) -> CurrentUser {
+    CurrentUser { id, username, display_name, roles: roles.iter().filter_map(|r| Role::from_realm_name(r)).collect() }
 }
 
 /// Ends sessions past their absolute or idle limit. Run by a timer
@@ -199,9 +215,18 @@ async fn gate(state: AppState, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let lang = pages::lang_of(req.headers());
 
-    let user = match cookies::value(req.headers(), COOKIE) {
-        Some(token) => match lookup(&state.pool, &token, state.config.session_idle.as_secs_f64()).await {
-            Ok(user) => user,
+    let idle = state.config.session_idle.as_secs_f64();
+    let revalidate = state.config.session_revalidate.as_secs_f64();
+    let token = cookies::value(req.headers(), COOKIE);
+    let user = match &token {
+        Some(token) => match lookup(&state.pool, token, idle, revalidate).await {
+            Ok(Some((user, due))) => {
+                if due {
+                    req.extensions_mut().insert(RevalidationDue { token_hash: hash(token) });
+                }
+                Some(user)
+            }
+            Ok(None) => None,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
                 return pages::message(StatusCode::SERVICE_UNAVAILABLE, lang, app::i18n::T::ErrInternal, None)
@@ -212,7 +237,10 @@ async fn gate(state: AppState, mut req: Request, next: Next) -> Response {
     };
 
     let is_page = !is_public(&path) && !path.starts_with("/api/") && req.method() == Method::GET;
-    if is_page {
+    // A session due to ask Keycloak again is decided after it has asked
+    // (`oidc::revalidate`, the next layer): its roles may be about to change.
+    let due = req.extensions().get::<RevalidationDue>().is_some();
+    if is_page && !due {
         match &user {
             None => {
                 let return_to = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");

@@ -145,8 +145,7 @@ pub async fn dashboard(pool: &PgPool, user: &CurrentUser, query: &DashboardQuery
         open_amount: r.open,
         weighted: r.weighted,
         won_amount: r.won_amount,
-        days_to_close: (r.won_count > 0)
-            .then(|| round_half_up(Decimal::from(r.won_days) / Decimal::from(r.won_count))),
+        days_to_close: (r.won_count > 0).then(|| round_half_up(Decimal::from(r.won_days) / Decimal::from(r.won_count))),
         rate: WinRate {
             currency: r.currency,
             won_count: r.won_count,

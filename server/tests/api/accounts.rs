@@ -579,8 +579,12 @@ async fn only_managers_reassign_owners() {
     assert_eq!(app.count("accounts").await, 2);
 }
 
+/// Without JavaScript a refused form comes back with what was typed and why,
+/// kept on the server behind a one-time id: the URL carries neither the
+/// input nor the error, a link cannot forge a refusal, and another session
+/// cannot read it.
 #[tokio::test]
-async fn a_form_posted_without_javascript_comes_back_with_the_error_in_the_url() {
+async fn a_form_posted_without_javascript_comes_back_with_its_error_kept_on_the_server() {
     let app = TestApp::spawn().await;
     let rep = app.rep("김민준").await;
     let referer = format!("{ORIGIN}/accounts/new");
@@ -589,21 +593,49 @@ async fn a_form_posted_without_javascript_comes_back_with_the_error_in_the_url()
     let res = rep
         .post_with(
             "/api/accounts/create",
-            &form(&[("name", "구름클라우드"), ("business_number", "220-81-62518")]),
+            &form(&[("name", "구름클라우드"), ("business_number", "220-81-62518"), ("main_phone", "02-555-0199")]),
             &html,
         )
         .await;
     res.assert_status(StatusCode::FOUND);
     let location = url::Url::parse(res.location().expect("a redirect")).expect("absolute URL");
     assert!(location.as_str().starts_with(&referer), "{location}");
-    let encoded = location.query_pairs().find(|(k, _)| k == "__err").map(|(_, v)| v.into_owned()).expect("__err");
-    let json = base64::engine::general_purpose::URL_SAFE.decode(&encoded).expect("base64");
-    let err: AppError = serde_json::from_slice(&json).expect("an AppError");
-    assert_eq!(err.field_errors()[0].field, "business_number");
-    assert_eq!(err.field_errors()[0].message, T::BusinessNumberCheckDigit);
-    assert!(err.submitted().expect("input kept").contains(&("name".into(), "구름클라우드".into())));
+    let keys: Vec<String> = location.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(keys, ["__echo"], "only the one-time id: {location}");
+    assert!(!location.as_str().contains("555"), "no typed data in the URL");
     assert_eq!(app.count("accounts").await, 0);
     assert_eq!(app.count("audit_log").await, 0);
+
+    // The page it leads to shows the reason and the typed values, once.
+    let path = format!("{}?{}", location.path(), location.query().unwrap_or_default());
+    let reason = T::BusinessNumberCheckDigit.text(app::i18n::Lang::Ko);
+    let page = rep.get(&path).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.body.contains(reason), "the reason is shown");
+    assert!(page.body.contains("02-555-0199"), "what was typed is kept");
+    let again = rep.get(&path).await;
+    assert!(!again.body.contains(reason), "one time only");
+
+    // Another session cannot read someone's echo.
+    let res = rep
+        .post_with("/api/accounts/create", &form(&[("name", "구름"), ("business_number", "220-81-62518")]), &html)
+        .await;
+    let location = url::Url::parse(res.location().expect("a redirect")).expect("absolute URL");
+    let path = format!("{}?{}", location.path(), location.query().unwrap_or_default());
+    let other = app.rep("이서연").await;
+    assert!(!other.get(&path).await.body.contains(reason), "bound to the session that posted");
+
+    // A crafted link carrying an error of its own shows nothing of it.
+    let forged = AppError::Conflict {
+        changed_by: "가짜 관리자".into(),
+        changed_at: chrono::Utc::now(),
+        submitted: vec![("name".into(), "가짜회사".into())],
+    };
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(serde_json::to_vec(&forged).expect("json"));
+    let crafted = format!("/accounts/new?__path=/api/accounts/create&__err={encoded}");
+    let page = rep.get(&crafted).await;
+    page.assert_status(StatusCode::OK);
+    assert!(!page.body.contains("가짜"), "a link cannot show a refusal");
 
     // Corrected, the same post lands on the new account.
     let res = rep

@@ -171,6 +171,7 @@ async fn token(
     let ok = |id_token: Option<String>| {
         let mut body = json!({
             "access_token": format!("at-{}", Uuid::new_v4().simple()),
+            "refresh_token": format!("rt-{}", Uuid::new_v4().simple()),
             "token_type": "Bearer",
             "expires_in": 300,
         });
@@ -658,6 +659,103 @@ async fn a_demo_user_is_claimed_by_username_on_first_sign_in() {
     let (id, ..) = app.user_by_subject("kc-subject-1").await.expect("claimed");
     assert_eq!(id, demo_id);
     assert_eq!(app.me(&token).await.expect("signed in").roles, vec![Role::Rep]);
+}
+
+/// Keycloak renamed a user to a username another row still holds (a
+/// colleague renamed away from it, or a demo row): the sign-in still works,
+/// and the other row keeps its records under a freed name.
+#[tokio::test]
+async fn a_user_renamed_to_a_username_another_row_holds_still_signs_in() {
+    let app = App::spawn().await;
+    app.sign_in("kc-subject-1", "minsu.kim", &["sales-rep"], "kc-sid-1", None).await;
+    app.sign_in("kc-subject-2", "seoyeon.lee", &["sales-rep"], "kc-sid-2", None).await;
+    let (lee, ..) = app.user_by_subject("kc-subject-2").await.expect("lee");
+
+    // In Keycloak, lee left and kim took the username "seoyeon.lee".
+    let (_, token) = app.sign_in("kc-subject-1", "seoyeon.lee", &["sales-rep"], "kc-sid-3", None).await;
+    let (kim, username, ..) = app.user_by_subject("kc-subject-1").await.expect("kim");
+    assert_eq!(username, "seoyeon.lee");
+    assert_eq!(app.me(&token).await.expect("signed in").id, kim);
+    let (old_id, old_name, ..) = app.user_by_subject("kc-subject-2").await.expect("lee's row stays");
+    assert_eq!(old_id, lee);
+    assert_ne!(old_name, "seoyeon.lee", "the old row's name is freed");
+    assert_eq!(app.count("users").await, 2);
+
+    // The same with a demo row nobody claimed holding the name.
+    sqlx::query("insert into users (subject, username, display_name, roles) values (null, 'demo.park', '데모', '{}')")
+        .execute(&app.pool)
+        .await
+        .expect("demo row");
+    let (_, token) = app.sign_in("kc-subject-2", "demo.park", &["sales-manager"], "kc-sid-4", None).await;
+    let me = app.me(&token).await.expect("signed in");
+    assert_eq!((me.id, me.roles), (lee, vec![Role::Manager]), "lee's own row, not the demo row");
+}
+
+/// The session's next re-validation is due (the clock moved in the data).
+async fn revalidation_due(app: &App) {
+    sqlx::query("update sessions set validated_at = now() - interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .expect("age the last validation");
+}
+
+/// Roles and account status follow Keycloak: at the next re-validation the
+/// session asks again with its refresh token; a removed role takes effect,
+/// a disabled user (invalid_grant) is signed out, and an unreachable
+/// Keycloak locks nobody out.
+#[tokio::test]
+async fn a_session_asks_keycloak_again_and_follows_its_answer() {
+    let app = App::spawn().await;
+    let (_, token) = app.sign_in("kc-subject-1", "minsu.kim", &["sales-rep"], "kc-sid-1", None).await;
+    let stored: (Option<String>,) =
+        sqlx::query_as("select refresh_token from sessions").fetch_one(&app.pool).await.expect("session");
+    let refresh = stored.0.expect("the refresh token is kept");
+    assert_eq!(app.get("/accounts", Some(&token)).await.status, StatusCode::OK);
+
+    // Not due yet: Keycloak is not asked on every request.
+    let asked = app.idp.requests().len();
+    app.get("/accounts", Some(&token)).await.assert_status(StatusCode::OK);
+    assert_eq!(app.idp.requests().len(), asked);
+
+    // Keycloak removed the role: the page is asked for again and shows "no access".
+    app.idp.reply_id_token(&app.idp.id_claims("", "kc-subject-1", "minsu.kim", &[], "kc-sid-1"), Signer::Provider);
+    revalidation_due(&app).await;
+    let res = app.get("/accounts", Some(&token)).await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), Some("/accounts"));
+    let request = app.idp.requests().pop().expect("asked Keycloak");
+    assert_eq!(request.form.get("grant_type").map(String::as_str), Some("refresh_token"));
+    assert_eq!(request.form.get("refresh_token"), Some(&refresh));
+    assert_eq!(app.get("/accounts", Some(&token)).await.status, StatusCode::FORBIDDEN, "no role, no access");
+    assert!(app.me(&token).await.expect("still signed in").roles.is_empty());
+
+    // Keycloak unreachable (failing): the session carries on as it was.
+    app.idp.reply(TokenReply::Error(StatusCode::SERVICE_UNAVAILABLE, json!({})));
+    revalidation_due(&app).await;
+    app.get("/accounts", Some(&token)).await.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/accounts", Some(&token)).await.status, StatusCode::FORBIDDEN);
+    assert!(app.session(&token).await.is_some(), "not locked out by a failing Keycloak");
+
+    // The role is back: the page shows at once.
+    app.idp.reply_id_token(
+        &app.idp.id_claims("", "kc-subject-1", "minsu.kim", &["sales-manager"], "kc-sid-1"),
+        Signer::Provider,
+    );
+    revalidation_due(&app).await;
+    assert_eq!(app.get("/accounts", Some(&token)).await.status, StatusCode::OK);
+    assert_eq!(app.me(&token).await.expect("signed in").roles, vec![Role::Manager]);
+
+    // The user was disabled in Keycloak: the session ends, and the page goes to sign-in.
+    app.idp.reply(TokenReply::Error(
+        StatusCode::BAD_REQUEST,
+        json!({"error": "invalid_grant", "error_description": "Account disabled"}),
+    ));
+    revalidation_due(&app).await;
+    app.get("/accounts", Some(&token)).await.assert_status(StatusCode::SEE_OTHER);
+    assert!(app.session(&token).await.is_none(), "the session is gone");
+    let res = app.get("/accounts", Some(&token)).await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    assert!(res.location().is_some_and(|l| l.contains("/auth/login")), "{:?}", res.location());
 }
 
 #[tokio::test]

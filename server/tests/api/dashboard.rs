@@ -175,8 +175,16 @@ fn panel_leaderboard(d: &Dashboard) -> Vec<OwnerRow> {
         .iter()
         .map(|o| {
             let r = &o.rate;
-            (o.owner_name.clone(), o.currency.clone(), o.open_amount, o.weighted, o.won_amount, r.won_count, r.lost_count,
-             o.days_to_close)
+            (
+                o.owner_name.clone(),
+                o.currency.clone(),
+                o.open_amount,
+                o.weighted,
+                o.won_amount,
+                r.won_count,
+                r.lost_count,
+                o.days_to_close,
+            )
         })
         .collect()
 }

@@ -169,7 +169,7 @@ impl TestApp {
         .fetch_one(&self.pool)
         .await
         .expect("insert user");
-        let token = server::session::create(&self.state, id, "id-token", None).await.expect("create session");
+        let token = server::session::create(&self.state, id, "id-token", None, None).await.expect("create session");
         Client { app: self, id, name: display_name.to_string(), token: Some(token) }
     }
 
