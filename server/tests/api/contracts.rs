@@ -606,3 +606,44 @@ async fn a_contract_has_its_own_timeline() {
     assert!(html.body.contains("갱신 조건 협의") && html.body.contains("timeline"), "the page shows its timeline");
     assert_eq!(other.post_fn("/api/pages/contract", &fields(&[("id", &target)])).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The dashboard's renewal panel counts and sums only what its reader may
+/// see: a rep their own contracts, a manager everyone's, per currency.
+#[tokio::test]
+async fn the_dashboard_renewal_panel_follows_visibility() {
+    let app = TestApp::spawn().await;
+    let kim = app.rep("김민준").await;
+    let lee = app.rep("이서연").await;
+    let manager = app.manager("박지훈").await;
+    let account = kim.create_account(&[("name", "구름클라우드")]).await;
+    let theirs = lee.create_account(&[("name", "하늘데이터")]).await;
+    let (start, soon, later) = (in_days(-300), in_days(20), in_days(50));
+    create(&kim, account, &[("start_date", &start), ("end_date", &soon), ("notice_days", "0")]).await;
+    create(
+        &lee,
+        theirs,
+        &[
+            ("start_date", &start),
+            ("end_date", &later),
+            ("notice_days", "0"),
+            ("currency", "USD"),
+            ("amount", "12000"),
+            ("billing_period", "annual"),
+        ],
+    )
+    .await;
+    let panel = |who: &'static str| {
+        let client = if who == "kim" { &kim } else { &manager };
+        async move {
+            let body = fields(&[("query[owner]", ""), ("query[currency]", ""), ("query[period]", ""), ("query[stale]", "")]);
+            let d: app::dashboard::Dashboard = client.post_fn("/api/dashboard", &body).await.ok();
+            d.renewals.expect("the panel shows once contracts exist")
+        }
+    };
+    let all = panel("manager").await;
+    assert_eq!(all.due, [(30, 1), (60, 2), (90, 2)]);
+    assert_eq!(all.monthly, [("KRW".to_string(), dec("1500000")), ("USD".to_string(), dec("1000"))]);
+    let own = panel("kim").await;
+    assert_eq!(own.due, [(30, 1), (60, 1), (90, 1)], "a rep counts their own contracts only");
+    assert_eq!(own.monthly, [("KRW".to_string(), dec("1500000"))]);
+}
