@@ -205,45 +205,81 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DealD
     })
 }
 
+/// How many rows of list order a two-character search reads before it asks
+/// the bigram index instead (see `list`).
+const SEARCH_WALK: i64 = 10_000;
+
+/// How a list query matches its search text.
+enum Matching {
+    None,
+    /// The first `SEARCH_WALK` rows in list order, filtered by the text.
+    Walk(String),
+    /// Two characters, through the bigram index.
+    Bigrams(String),
+    /// Three or more, through the trigram index.
+    Trigrams(String),
+}
+
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Result<DealList, AppError> {
     let cursor = Cursor::from_query(&query.after, &query.before);
     let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "select d.id, d.name, a.name as account_name, d.stage_id, d.amount, d.currency, d.probability,
-                d.expected_close_date, o.display_name as owner_name, d.updated_at
-         from deals d join accounts a on a.id = d.account_id join users o on o.id = d.owner_id where ",
-    );
-    qb.push(if query.deleted && user.is_manager() { "d.deleted_at is not null " } else { "d.deleted_at is null " });
-    // Visibility, in the query itself.
-    qb.push("and (d.owner_id = ").push_bind(user.id).push(" or ").push_bind(user.sees_all_owned()).push(") ");
-    if let Some(search) = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))? {
-        if search.chars().count() == 2 {
-            // pg_trgm finds no trigram in two characters (its index would
-            // match every row): the bigram index serves them, ILIKE rechecks.
-            qb.push("and (d.name || '') ilike ").push_bind(contains_pattern(&search));
-            qb.push(" and name_bigrams(d.name) @> name_bigrams(").push_bind(search).push(") ");
-        } else {
-            qb.push("and d.name ilike ").push_bind(contains_pattern(&search)).push(" ");
+    let dir = if backwards { "desc" } else { "asc" };
+    let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?;
+    // Every filter but the search text, after `where`.
+    let push_filters = |qb: &mut QueryBuilder<'_, Postgres>| {
+        qb.push(if query.deleted && user.is_manager() { "d.deleted_at is not null " } else { "d.deleted_at is null " });
+        // Visibility, in the query itself.
+        qb.push("and (d.owner_id = ").push_bind(user.id).push(" or ").push_bind(user.sees_all_owned()).push(") ");
+        if let Ok(owner) = Uuid::parse_str(query.owner.trim()) {
+            qb.push("and d.owner_id = ").push_bind(owner).push(" ");
         }
-    }
-    if let Ok(owner) = Uuid::parse_str(query.owner.trim()) {
-        qb.push("and d.owner_id = ").push_bind(owner).push(" ");
-    }
-    if let Ok(account) = Uuid::parse_str(query.account.trim()) {
-        qb.push("and d.account_id = ").push_bind(account).push(" ");
-    }
-    if !query.stage.trim().is_empty() {
-        qb.push("and d.stage_id = ").push_bind(query.stage.trim().to_string()).push(" ");
-    }
-    if let Ok(c) = Currency::parse(&query.currency) {
-        qb.push("and d.currency = ").push_bind(c.code()).push(" ");
-    }
-    if let Some(c) = &cursor {
-        qb.push(if backwards { "and (d.name, d.id) < (" } else { "and (d.name, d.id) > (" });
-        qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
-    }
-    qb.push(if backwards { "order by d.name desc, d.id desc limit " } else { "order by d.name, d.id limit " });
-    qb.push_bind(PAGE_SIZE + 1);
+        if let Ok(account) = Uuid::parse_str(query.account.trim()) {
+            qb.push("and d.account_id = ").push_bind(account).push(" ");
+        }
+        if !query.stage.trim().is_empty() {
+            qb.push("and d.stage_id = ").push_bind(query.stage.trim().to_string()).push(" ");
+        }
+        if let Ok(c) = Currency::parse(&query.currency) {
+            qb.push("and d.currency = ").push_bind(c.code()).push(" ");
+        }
+        if let Some(c) = &cursor {
+            qb.push(if backwards { "and (d.name, d.id) < (" } else { "and (d.name, d.id) > (" });
+            qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
+        }
+    };
+    let build = |matching: &Matching| {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "select d.id, d.name, a.name as account_name, d.stage_id, d.amount, d.currency, d.probability,
+                    d.expected_close_date, o.display_name as owner_name, d.updated_at from ",
+        );
+        if let Matching::Walk(_) = matching {
+            qb.push("(select * from deals d where ");
+            push_filters(&mut qb);
+            qb.push(format!("order by d.name {dir}, d.id {dir} limit {SEARCH_WALK}) d "));
+        } else {
+            qb.push("deals d ");
+        }
+        qb.push("join accounts a on a.id = d.account_id join users o on o.id = d.owner_id where ");
+        match matching {
+            Matching::Walk(text) => {
+                qb.push("d.name ilike ").push_bind(contains_pattern(text)).push(" ");
+            }
+            Matching::Bigrams(text) => {
+                push_filters(&mut qb);
+                // `|| ''` keeps the trigram index (which matches every row
+                // for two characters) out of the plan; ILIKE rechecks.
+                qb.push("and (d.name || '') ilike ").push_bind(contains_pattern(text));
+                qb.push(" and name_bigrams(d.name) @> name_bigrams(").push_bind(text.clone()).push(") ");
+            }
+            Matching::Trigrams(text) => {
+                push_filters(&mut qb);
+                qb.push("and d.name ilike ").push_bind(contains_pattern(text)).push(" ");
+            }
+            Matching::None => push_filters(&mut qb),
+        }
+        qb.push(format!("order by d.name {dir}, d.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+        qb
+    };
     #[derive(sqlx::FromRow)]
     struct Row {
         id: Uuid,
@@ -257,7 +293,24 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
         owner_name: String,
         updated_at: DateTime<Utc>,
     }
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    // Two characters: a common word (a few percent of names) fills a page
+    // within the first rows of list order, while the bigram index would
+    // fetch and sort all its matches (33,000 at a million deals); a rare
+    // word is the other way round. So the first `SEARCH_WALK` rows are read
+    // in order first, and only when they hold less than a page is the index
+    // asked (then the word is rare enough for it to be cheap).
+    let rows: Vec<Row> = match search {
+        Some(text) if text.chars().count() == 2 => {
+            let walked: Vec<Row> = build(&Matching::Walk(text.clone())).build_query_as().fetch_all(pool).await?;
+            if walked.len() as i64 > PAGE_SIZE {
+                walked
+            } else {
+                build(&Matching::Bigrams(text)).build_query_as().fetch_all(pool).await?
+            }
+        }
+        Some(text) => build(&Matching::Trigrams(text)).build_query_as().fetch_all(pool).await?,
+        None => build(&Matching::None).build_query_as().fetch_all(pool).await?,
+    };
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
     let cursor_of = |r: &Row| Cursor::encode(&r.name, r.id);
     let next = rows.last().filter(|_| more_after).map(cursor_of);

@@ -635,7 +635,8 @@ async fn the_dashboard_renewal_panel_follows_visibility() {
     let panel = |who: &'static str| {
         let client = if who == "kim" { &kim } else { &manager };
         async move {
-            let body = fields(&[("query[owner]", ""), ("query[currency]", ""), ("query[period]", ""), ("query[stale]", "")]);
+            let body =
+                fields(&[("query[owner]", ""), ("query[currency]", ""), ("query[period]", ""), ("query[stale]", "")]);
             let d: app::dashboard::Dashboard = client.post_fn("/api/dashboard", &body).await.ok();
             d.renewals.expect("the panel shows once contracts exist")
         }
