@@ -336,6 +336,7 @@ fn StageChart(
                 <desc>{desc}</desc>
                 {rows.iter().enumerate().map(|(i, r)| {
                     let y = i * BAR_H + 4;
+                    let left = LABEL_W as f64;
                     let w = ratio(r.amount, max) * span;
                     let ww = ratio(r.weighted, max) * span;
                     let name = stage_name(&r.stage_id);
@@ -344,9 +345,10 @@ fn StageChart(
                         <g>
                             <title>{tip}</title>
                             <text x="0" y=y + 16 font-size="13">{name}</text>
-                            <rect x=LABEL_W y=y width=format!("{w:.1}") height=BAR_H - 8 class="bar-total" />
-                            <rect x=LABEL_W y=y + 5 width=format!("{ww:.1}") height=BAR_H - 18 class="bar-weighted" />
-                            <text x=format!("{:.1}", LABEL_W as f64 + w + 6.0) y=y + 15 font-size="12">{compact_amount(r.amount, &currency, lang)}</text>
+                            // Centred, so the stages read as a funnel.
+                            <rect x=format!("{:.1}", left + (span - w) / 2.0) y=y width=format!("{w:.1}") height=BAR_H - 8 class="bar-total" />
+                            <rect x=format!("{:.1}", left + (span - ww) / 2.0) y=y + 5 width=format!("{ww:.1}") height=BAR_H - 18 class="bar-weighted" />
+                            <text x=format!("{:.1}", left + (span + w) / 2.0 + 6.0) y=y + 15 font-size="12">{compact_amount(r.amount, &currency, lang)}</text>
                         </g>
                     }
                 }).collect_view()}
@@ -398,6 +400,17 @@ fn ForecastChart(rows: Vec<MonthFigure>, currency: String) -> impl IntoView {
         })
         .collect::<Vec<_>>()
         .join("; ");
+    let forecast_line = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.won.is_zero() && !m.weighted.is_zero())
+        .map(|(i, m)| {
+            let x = (10 + i * slot) as f64 + (slot - 6) as f64 / 2.0;
+            let y = height as f64 - ratio(m.weighted, max) * (height as f64 - 10.0);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     view! {
         <figure class="chart">
             <svg role="img" viewBox=format!("0 0 {width} {}", height + 24) width="100%" data-testid=format!("chart-forecast-{currency}")>
@@ -419,6 +432,8 @@ fn ForecastChart(rows: Vec<MonthFigure>, currency: String) -> impl IntoView {
                         </g>
                     }
                 }).collect_view()}
+                // The weighted forecast as a line over the months ahead.
+                <polyline class="line-forecast" fill="none" points=forecast_line />
             </svg>
             <figcaption>
                 {title} " — " <span class="legend-won">{T::DashboardWon.text(lang)}</span> " · "
