@@ -363,11 +363,7 @@ async fn finish_login(state: &AppState, q: CallbackQuery, binding: Option<&str>)
     let id_token = SecretString::from(id_token.to_string());
     // The token is verified above; its extra claims (roles, sid) are read from the same payload.
     let extra = payload_claims(id_token.expose());
-    let roles: Vec<String> = extra
-        .get("roles")
-        .and_then(|r| r.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
+    let roles = roles_claim(&extra).unwrap_or_default();
     let sid = extra.get("sid").and_then(|s| s.as_str()).map(str::to_string).or(q.session_state);
 
     let user_id = upsert_user(state, &subject, &username, &display_name, email.as_deref(), &roles).await?;
@@ -377,6 +373,14 @@ async fn finish_login(state: &AppState, q: CallbackQuery, binding: Option<&str>)
     );
     tracing::info!(%username, ?roles, "signed in");
     Ok(SignedIn { session_token, return_to })
+}
+
+/// The realm roles Keycloak's `roles` mapper puts in a token; `None` without the claim.
+fn roles_claim(claims: &serde_json::Map<String, serde_json::Value>) -> Option<Vec<String>> {
+    claims
+        .get("roles")
+        .and_then(|r| r.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
 }
 
 fn payload_claims(jwt: &str) -> serde_json::Map<String, serde_json::Value> {
@@ -534,12 +538,7 @@ async fn refresh_session(state: &AppState, token_hash: &str) -> Result<Revalidat
     };
     // Straight from the token endpoint over our own connection, so its
     // claims are taken as they are (OpenID Connect Core 3.1.3.7).
-    let roles_in = |jwt: &str| {
-        payload_claims(jwt)
-            .get("roles")
-            .and_then(|r| r.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<String>>())
-    };
+    let roles_in = |jwt: &str| roles_claim(&payload_claims(jwt));
     let roles = response
         .id_token()
         .and_then(|t| roles_in(&t.to_string()))
