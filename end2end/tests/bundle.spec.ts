@@ -25,3 +25,17 @@ test('a page loads one WASM file and its forms answer at once', async ({ page })
   await form.locator('#f-address').focus();
   await expect(form.locator('#f-business_number')).toHaveAttribute('aria-invalid', 'true');
 });
+
+test('a first page load asks for nothing that is missing (the icon included)', async ({ page }) => {
+  await signIn(page, 'park.jihoon');
+  const failed: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
+  });
+  await page.goto('/accounts');
+  await ready(page);
+  const icon = await page.request.get('/favicon.svg');
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()['content-type']).toContain('image/svg+xml');
+  expect(failed).toEqual([]);
+});

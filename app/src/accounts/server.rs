@@ -11,7 +11,7 @@ use crate::domain::{self, BusinessNumber};
 use crate::error::AppError;
 use crate::record::server::{audit, check_version, lock, owner_for};
 use crate::record::{label_of, AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
-use crate::server::{contains_pattern, finish_page, Cursor};
+use crate::server::{contains_pattern, finish_page, search_turn, Cursor};
 
 /// An account form that passed validation.
 #[derive(Debug, Clone)]
@@ -184,6 +184,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
     let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?.unwrap_or_default();
     let search = search.as_str();
+    let _turn = search_turn(user.id, !search.is_empty()).await?;
     if !search.is_empty() {
         // Each way of matching returns at most one page in list order, so a
         // common word walks the sort index and stops, while a rare one uses

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::i18n::T;
 use crate::record::server::{audit, check_version, live_account, lock};
 use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
-use crate::server::{contains_pattern, finish_page, Cursor};
+use crate::server::{contains_pattern, finish_page, search_turn, Cursor, SEARCH_FEW, SEARCH_WALK};
 
 pub struct ValidContact {
     pub account_id: Uuid,
@@ -98,58 +98,112 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
     } else {
         "c.deleted_at is null and a.deleted_at is null "
     };
-    // The page's position and size, after whatever matched.
-    let push_page = |qb: &mut QueryBuilder<'_, Postgres>| {
+    // The position after the cursor, in list order, and how many rows from there.
+    let push_page_at = |qb: &mut QueryBuilder<'_, Postgres>, rows: i64| {
         if let Some(c) = &cursor {
             qb.push(if backwards { "and (c.name, c.id) < (" } else { "and (c.name, c.id) > (" });
             qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
         }
-        qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+        qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(rows);
     };
+    let push_page = |qb: &mut QueryBuilder<'_, Postgres>| push_page_at(qb, PAGE_SIZE + 1);
     let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?;
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
-    if let Some(search) = search {
-        // One branch per way of matching, each at most a page in list order,
-        // so each uses its own index (or walks the name order and stops);
-        // the page is then taken from their union. Two characters match
-        // names through the bigram indexes (written so the trigram index,
-        // which matches every row for them, is not chosen); e-mail and phone
-        // match from three characters, through their trigram indexes.
-        let pattern = contains_pattern(&search);
-        let two_chars = search.chars().count() == 2;
-        let matches: Vec<(&str, Option<&str>)> = if two_chars {
-            vec![("(c.name || '')", Some("c.name")), ("(a.name || '')", Some("a.name"))]
-        } else {
-            vec![("c.name", None), ("a.name", None), ("c.email", None), ("c.phone", None)]
-        };
-        qb.push("with hits as (");
-        for (i, (column, bigrams)) in matches.into_iter().enumerate() {
-            if i > 0 {
-                qb.push(" union ");
-            }
-            qb.push("(select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ").push(live);
-            qb.push("and ").push(column).push(" ilike ").push_bind(pattern.clone()).push(" ");
-            if let Some(bigrams) = bigrams {
-                qb.push("and name_bigrams(").push(bigrams).push(") @> name_bigrams(");
-                qb.push_bind(search.clone()).push(") ");
-            }
-            push_page(&mut qb);
-            qb.push(")");
+    let _turn = search_turn(user.id, search.is_some()).await?;
+    let rows: Vec<RowRecord> = match search {
+        // Two characters: a common name ("민준") fills a page within the first
+        // rows of list order, while the bigram index would fetch and sort all
+        // its matches; a rare one is the other way round. So a word the
+        // indexes hold few rows for goes to them; any other is looked for in
+        // the first `SEARCH_WALK` rows in order, and only when they hold less
+        // than a page are the indexes asked after all (as the deal list does).
+        Some(text) if text.chars().count() == 2 && rare_in_names(pool, &text).await? => {
+            index_search(&text, live, &push_page, dir).build_query_as().fetch_all(pool).await?
         }
-        qb.push(format!("), page as (select id, name from hits order by name {dir}, id {dir} limit "));
-        qb.push_bind(PAGE_SIZE + 1).push(") ");
-        qb.push(SELECT_ROW).push("join page p on p.id = c.id ");
-        qb.push(format!("order by c.name {dir}, c.id {dir}"));
-    } else {
-        qb.push(SELECT_ROW).push("where ").push(live);
-        push_page(&mut qb);
-    }
-    let rows: Vec<RowRecord> = qb.build_query_as().fetch_all(pool).await?;
+        Some(text) if text.chars().count() == 2 => {
+            let pattern = contains_pattern(&text);
+            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("select * from (");
+            qb.push(SELECT_ROW).push("where ").push(live);
+            push_page_at(&mut qb, SEARCH_WALK);
+            qb.push(") w where w.name ilike ").push_bind(pattern.clone());
+            qb.push(" or w.account_name ilike ").push_bind(pattern);
+            qb.push(format!(" order by w.name {dir}, w.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+            let walked: Vec<RowRecord> = qb.build_query_as().fetch_all(pool).await?;
+            if walked.len() as i64 > PAGE_SIZE {
+                walked
+            } else {
+                index_search(&text, live, &push_page, dir).build_query_as().fetch_all(pool).await?
+            }
+        }
+        Some(text) => index_search(&text, live, &push_page, dir).build_query_as().fetch_all(pool).await?,
+        None => {
+            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROW);
+            qb.push("where ").push(live);
+            push_page(&mut qb);
+            qb.build_query_as().fetch_all(pool).await?
+        }
+    };
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
     let cursor_of = |r: &RowRecord| Cursor::encode(&r.name, r.id);
     let next = rows.last().filter(|_| more_after).map(cursor_of);
     let prev = rows.first().filter(|_| more_before).map(cursor_of);
     Ok(Page { rows: rows.into_iter().map(ContactRow::from).collect(), next, prev })
+}
+
+/// Whether the bigram indexes hold at most `SEARCH_FEW` contacts and accounts
+/// (whose contacts match through the account's name) for a two-character
+/// word, before anything else filters them: this only chooses how to search.
+async fn rare_in_names(pool: &PgPool, text: &str) -> Result<bool, AppError> {
+    let candidates = sqlx::query_scalar!(
+        r#"select (select count(*) from (select 1 from contacts
+                     where name_bigrams(name) @> name_bigrams($1) limit $2) c)
+                + (select count(*) from (select 1 from accounts
+                     where name_bigrams(name) @> name_bigrams($1) limit $2) a) as "n!""#,
+        text,
+        SEARCH_FEW + 1,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(candidates <= SEARCH_FEW)
+}
+
+/// A search through the text indexes: one branch per way of matching, each
+/// at most a page in list order, so each uses its own index (or walks the
+/// name order and stops); the page is then taken from their union. Two
+/// characters match names through the bigram indexes (written so the trigram
+/// index, which matches every row for them, is not chosen); e-mail and phone
+/// match from three characters, through their trigram indexes.
+fn index_search(
+    search: &str,
+    live: &str,
+    push_page: &dyn Fn(&mut QueryBuilder<'static, Postgres>),
+    dir: &str,
+) -> QueryBuilder<'static, Postgres> {
+    let pattern = contains_pattern(search);
+    let two_chars = search.chars().count() == 2;
+    let matches: Vec<(&str, Option<&str>)> = if two_chars {
+        vec![("(c.name || '')", Some("c.name")), ("(a.name || '')", Some("a.name"))]
+    } else {
+        vec![("c.name", None), ("a.name", None), ("c.email", None), ("c.phone", None)]
+    };
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("with hits as (");
+    for (i, (column, bigrams)) in matches.into_iter().enumerate() {
+        if i > 0 {
+            qb.push(" union ");
+        }
+        qb.push("(select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ").push(live);
+        qb.push("and ").push(column).push(" ilike ").push_bind(pattern.clone()).push(" ");
+        if let Some(bigrams) = bigrams {
+            qb.push("and name_bigrams(").push(bigrams).push(") @> name_bigrams(");
+            qb.push_bind(search.to_string()).push(") ");
+        }
+        push_page(&mut qb);
+        qb.push(")");
+    }
+    qb.push(format!("), page as (select id, name from hits order by name {dir}, id {dir} limit "));
+    qb.push_bind(PAGE_SIZE + 1).push(") ");
+    qb.push(SELECT_ROW).push("join page p on p.id = c.id ");
+    qb.push(format!("order by c.name {dir}, c.id {dir}"));
+    qb
 }
 
 pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<ContactDetail, AppError> {

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::i18n::{seoul_today, T};
 use crate::record::server::{audit, check_version, live_account, lock, owner_for};
 use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
-use crate::server::{contains_pattern, finish_page, Cursor};
+use crate::server::{contains_pattern, finish_page, search_turn, Cursor};
 
 pub struct ValidContract {
     pub title: String,
@@ -352,6 +352,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContractQuery) -> R
     let cursor = Cursor::from_query(&query.after, &query.before);
     let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
     let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?;
+    let _turn = search_turn(user.id, search.is_some()).await?;
     let (cmp, direction) = if backwards { ("<", "desc") } else { (">", "asc") };
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
     match within {

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::i18n::T;
 use crate::record::server::{audit, check_version, live_account, lock, owner_for};
 use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
-use crate::server::{contains_pattern, finish_page, Cursor};
+use crate::server::{contains_pattern, finish_page, search_turn, Cursor, SEARCH_FEW, SEARCH_WALK};
 
 pub async fn stages(conn: impl sqlx::PgExecutor<'_>) -> Result<Vec<StageInfo>, AppError> {
     let rows = sqlx::query_as!(
@@ -205,9 +205,18 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<DealD
     })
 }
 
-/// How many rows of list order a two-character search reads before it asks
-/// the bigram index instead (see `list`).
-const SEARCH_WALK: i64 = 10_000;
+/// Whether the bigram index holds at most `SEARCH_FEW` deals for a two-character
+/// word (before visibility and filters: this only chooses how to search).
+async fn rare_in_names(pool: &PgPool, text: &str) -> Result<bool, AppError> {
+    let candidates = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from (select 1 from deals where name_bigrams(name) @> name_bigrams($1) limit $2) x"#,
+        text,
+        SEARCH_FEW + 1,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(candidates <= SEARCH_FEW)
+}
 
 /// How a list query matches its search text.
 enum Matching {
@@ -225,6 +234,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
     let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
     let dir = if backwards { "desc" } else { "asc" };
     let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?;
+    let _turn = search_turn(user.id, search.is_some()).await?;
     // Every filter but the search text, after `where`.
     let push_filters = |qb: &mut QueryBuilder<'_, Postgres>| {
         qb.push(if query.deleted && user.is_manager() { "d.deleted_at is not null " } else { "d.deleted_at is null " });
@@ -296,12 +306,17 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
     // Two characters: a common word (a few percent of names) fills a page
     // within the first rows of list order, while the bigram index would
     // fetch and sort all its matches (33,000 at a million deals); a rare
-    // word is the other way round. So the first `SEARCH_WALK` rows are read
-    // in order first, and only when they hold less than a page is the index
-    // asked (then the word is rare enough for it to be cheap).
+    // word is the other way round. So a word the index holds few rows for
+    // goes to the index; any other is looked for in the first `SEARCH_WALK`
+    // rows in order, and only when they hold less than a page is the index
+    // asked after all.
     let rows: Vec<Row> = match search {
         Some(text) if text.chars().count() == 2 => {
-            let walked: Vec<Row> = build(&Matching::Walk(text.clone())).build_query_as().fetch_all(pool).await?;
+            let walked: Vec<Row> = if rare_in_names(pool, &text).await? {
+                Vec::new()
+            } else {
+                build(&Matching::Walk(text.clone())).build_query_as().fetch_all(pool).await?
+            };
             if walked.len() as i64 > PAGE_SIZE {
                 walked
             } else {

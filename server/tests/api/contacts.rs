@@ -278,3 +278,46 @@ async fn the_contact_list_pages_forward_and_back() {
     assert!(back.prev.is_none());
     assert!(back.next.is_some());
 }
+
+#[tokio::test]
+async fn a_common_two_character_name_lists_every_match_in_order_page_by_page() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("김민준").await;
+    let hanbit = rep.create_account(&[("name", "한빛제조")]).await;
+    let minjun = rep.create_account(&[("name", "민준상사")]).await;
+    // 250 people named 민준 among 260 who are not; three more who match only
+    // through their account's name. Too many for the index alone to be the
+    // cheap way (SEARCH_FEW), so pages come from reading the list in order,
+    // and the last, short one from the index.
+    sqlx::query(
+        "insert into contacts (account_id, name, created_by, updated_by)
+         select $1, case when i % 2 = 0 then format('김민준 %s', lpad(i::text, 3, '0'))
+                         else format('김서연 %s', lpad(i::text, 3, '0')) end, $3, $3
+         from generate_series(1, 500) i
+         union all
+         select $1, format('이도윤 %s', i), $3, $3 from generate_series(1, 10) i
+         union all
+         select $2, format('김하은 %s', i), $3, $3 from generate_series(1, 3) i",
+    )
+    .bind(hanbit)
+    .bind(minjun)
+    .bind(rep.id)
+    .execute(&app.pool)
+    .await
+    .expect("insert contacts");
+    let mut expected: Vec<String> = (1..=500).filter(|i| i % 2 == 0).map(|i| format!("김민준 {i:03}")).collect();
+    expected.extend((1..=3).map(|i| format!("김하은 {i}")));
+    expected.sort();
+
+    let mut pages = vec![rep.list_contacts(&[("q", "민준")]).await];
+    while let Some(next) = pages.last().and_then(|p| p.next.clone()) {
+        assert!(pages.len() < 10, "paging does not end");
+        pages.push(rep.list_contacts(&[("q", "민준"), ("after", &next)]).await);
+    }
+    let shown: Vec<String> = pages.iter().flat_map(|p| p.rows.iter().map(|r| r.name.clone())).collect();
+    assert_eq!(shown, expected, "every match once, in name order");
+    assert_eq!(pages.iter().map(|p| p.rows.len()).collect::<Vec<_>>(), [50, 50, 50, 50, 50, 3]);
+    let last = pages.last().expect("pages");
+    let back = rep.list_contacts(&[("q", "민준"), ("before", last.prev.as_deref().expect("a previous page"))]).await;
+    assert_eq!(back.rows, pages[4].rows);
+}
