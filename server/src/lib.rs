@@ -65,6 +65,7 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Per-client allowance for starting sign-ins (`/auth/login`).
     pub sign_in_limiter: Arc<limits::RateLimiter>,
+    pub sign_in_gate: Arc<limits::SignInGate>,
     /// Paths the file handler serves, which skip the session entirely.
     pub static_files: Arc<session::StaticFiles>,
 }
@@ -139,9 +140,16 @@ pub fn state(pool: PgPool, config: Config, leptos_options: LeptosOptions) -> Res
         oidc: Arc::default(),
         http,
         sign_in_limiter,
+        sign_in_gate: Arc::new(limits::SignInGate::new(SIGN_INS_AT_ONCE)),
         static_files,
     })
 }
+
+/// Sign-in starts (`/auth/login`) that use the database at once, per instance
+/// (see `limits::SignInGate`): a start takes a few milliseconds, so one at a
+/// time serves people signing in together, and the rest of the pool stays with
+/// the people already signed in.
+const SIGN_INS_AT_ONCE: usize = 1;
 
 /// How often expired sessions, sign-in attempts and form echoes are purged.
 pub const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);

@@ -66,6 +66,54 @@ impl RateLimiter {
     }
 }
 
+/// The database share of anonymous sign-in starts. The per-address limit
+/// stops one address; a flood from many addresses passes it, and each start
+/// writes a row and counts the live ones. Measured (docs/benchmarks.md §6):
+/// such a flood took a signed-in user's list from 5 ms to 133 ms p95, holding
+/// the pool. So starts use the database one at a time (`at_once`), the others
+/// waiting at most `SIGN_IN_WAIT` before they are told "busy, retry"; and once
+/// the attempts table is found full, starts are refused for `FULL_PAUSE`
+/// without counting it again.
+pub struct SignInGate {
+    slots: tokio::sync::Semaphore,
+    full_until: Mutex<Option<Instant>>,
+}
+
+/// How long a full attempts table is believed full without asking again.
+const FULL_PAUSE: Duration = Duration::from_secs(1);
+
+/// How long a sign-in start waits for its turn: a start takes a few
+/// milliseconds, so people signing in together never see "busy".
+const SIGN_IN_WAIT: Duration = Duration::from_millis(250);
+
+impl SignInGate {
+    pub fn new(at_once: usize) -> SignInGate {
+        SignInGate { slots: tokio::sync::Semaphore::new(at_once.max(1)), full_until: Mutex::default() }
+    }
+
+    /// A turn to start a sign-in, or `None` (the caller answers "busy").
+    pub async fn enter(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        if self.is_full_at(Instant::now()) {
+            return None;
+        }
+        tokio::time::timeout(SIGN_IN_WAIT, self.slots.acquire()).await.ok()?.ok()
+    }
+
+    fn is_full_at(&self, now: Instant) -> bool {
+        let full_until = *self.full_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        full_until.is_some_and(|until| now < until)
+    }
+
+    /// The attempts table was full: refuse starts for a moment without asking.
+    pub fn full(&self) {
+        self.full_at(Instant::now());
+    }
+
+    fn full_at(&self, now: Instant) {
+        *self.full_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(now + FULL_PAUSE);
+    }
+}
+
 /// The address a rate limit counts against. The peer's address, unless a
 /// trusted proxy is configured in front: then the first `X-Forwarded-For`
 /// hop, which that proxy sets (clients can send the header too, so without
@@ -111,6 +159,26 @@ mod tests {
         assert_eq!(limiter.take_at(b, t0), Ok(()), "another client has its own bucket");
         assert_eq!(limiter.take_at(a, t0 + Duration::from_secs(20)), Ok(()));
         assert!(limiter.take_at(a, t0 + Duration::from_secs(21)).is_err());
+    }
+
+    #[tokio::test]
+    async fn sign_ins_start_one_at_a_time_and_a_full_table_pauses_them_all() {
+        use std::future::Future;
+        use std::task::{Context, Poll, Waker};
+        let gate = SignInGate::new(1);
+        let first = gate.enter().await;
+        assert!(first.is_some());
+        let mut second = Box::pin(gate.enter());
+        let mut poll = || second.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(poll().is_pending(), "a second start waits for the first");
+        drop(first);
+        assert!(matches!(poll(), Poll::Ready(Some(_))), "and goes when it ends");
+
+        let t0 = Instant::now();
+        gate.full_at(t0);
+        assert!(gate.is_full_at(t0 + Duration::from_millis(500)), "full: refused without asking");
+        assert!(!gate.is_full_at(t0 + FULL_PAUSE), "then the table is asked again");
+        assert!(gate.enter().await.is_none(), "while full, a start is refused at once");
     }
 
     #[test]

@@ -186,6 +186,10 @@ pub async fn login(
         tracing::warn!(%client, "sign-in rate limit reached");
         return crate::pages::too_many(lang, T::SignInTooManyFromHere, retry_after);
     }
+    // Waited too long for a turn, or the attempts table is full: the same answer.
+    let Some(_turn) = state.sign_in_gate.enter().await else {
+        return SignInError::Busy.respond(lang);
+    };
     let binding = session::new_token();
     match start_login(&state, safe_return_to(q.return_to.as_deref()), &binding).await {
         Ok(url) => {
@@ -243,6 +247,7 @@ async fn start_login(state: &AppState, return_to: String, binding: &str) -> Resu
     .execute(&state.pool)
     .await?;
     if inserted.rows_affected() == 0 {
+        state.sign_in_gate.full();
         return Err(SignInError::Busy);
     }
     Ok(url.to_string())
