@@ -205,10 +205,15 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         qb.push(&order).push(")");
         let digits: String = search.chars().filter(|c| c.is_ascii_digit()).collect();
         if digits.len() >= 3 && search.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ') {
-            qb.push(" union (select a.id, ").push(key).push(" as k from accounts a where a.business_number like ");
+            // Fenced (`offset 0`) so the matches are fetched through the
+            // trigram index and then sorted: Postgres guesses ~9,000 matches
+            // for any digits and would walk the name order to find a page,
+            // reading 500,000 rows for a number's 95 (1.5 s, measured).
+            qb.push(" union (select id, k from (select a.id, ").push(key);
+            qb.push(" as k from accounts a where a.business_number like ");
             qb.push_bind(format!("%{digits}%")).push(" and ");
             push_filters(&mut qb);
-            qb.push(&order).push(")");
+            qb.push(format!("offset 0) n order by k {dir}, id {dir} limit {})", PAGE_SIZE + 1));
         }
         qb.push(" union (select a.id, ")
             .push(key)
@@ -249,7 +254,8 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         contact_count: i64,
         sort_value: String,
     }
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    // A search is planned for its own text (see `crate::server::SEARCH_WALK`).
+    let rows: Vec<Row> = qb.build_query_as().persistent(search.is_empty()).fetch_all(pool).await?;
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
     let cursor_of = |r: &Row| {
         let value = if is_text_key {

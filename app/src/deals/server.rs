@@ -213,6 +213,7 @@ async fn rare_in_names(pool: &PgPool, text: &str) -> Result<bool, AppError> {
         text,
         SEARCH_FEW + 1,
     )
+    .persistent(false)
     .fetch_one(pool)
     .await?;
     Ok(candidates <= SEARCH_FEW)
@@ -315,15 +316,15 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
             let walked: Vec<Row> = if rare_in_names(pool, &text).await? {
                 Vec::new()
             } else {
-                build(&Matching::Walk(text.clone())).build_query_as().fetch_all(pool).await?
+                build(&Matching::Walk(text.clone())).build_query_as().persistent(false).fetch_all(pool).await?
             };
             if walked.len() as i64 > PAGE_SIZE {
                 walked
             } else {
-                build(&Matching::Bigrams(text)).build_query_as().fetch_all(pool).await?
+                build(&Matching::Bigrams(text)).build_query_as().persistent(false).fetch_all(pool).await?
             }
         }
-        Some(text) => build(&Matching::Trigrams(text)).build_query_as().fetch_all(pool).await?,
+        Some(text) => build(&Matching::Trigrams(text)).build_query_as().persistent(false).fetch_all(pool).await?,
         None => build(&Matching::None).build_query_as().fetch_all(pool).await?,
     };
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
