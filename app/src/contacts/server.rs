@@ -99,12 +99,16 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
     let deleted_view = query.deleted && user.is_manager();
     let live =
         if deleted_view { "c.deleted_at is not null " } else { "c.deleted_at is null and a.deleted_at is null " };
-    // The position after the cursor, in list order, and how many rows from there.
-    let push_page_at = |qb: &mut QueryBuilder<'_, Postgres>, rows: i64| {
+    // The position after the cursor, in list order.
+    let push_cursor = |qb: &mut QueryBuilder<'_, Postgres>| {
         if let Some(c) = &cursor {
             qb.push(if backwards { "and (c.name, c.id) < (" } else { "and (c.name, c.id) > (" });
             qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
         }
+    };
+    // ... and how many rows from there.
+    let push_page_at = |qb: &mut QueryBuilder<'_, Postgres>, rows: i64| {
+        push_cursor(qb);
         qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(rows);
     };
     let push_page = |qb: &mut QueryBuilder<'_, Postgres>| push_page_at(qb, PAGE_SIZE + 1);
@@ -118,7 +122,11 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
         // the first `SEARCH_WALK` rows in order, and only when they hold less
         // than a page are the indexes asked after all (as the deal list does).
         Some(text) if text.chars().count() == 2 && (deleted_view || rare_in_names(pool, &text).await?) => {
-            index_search(&text, live, &push_page, dir).build_query_as().persistent(false).fetch_all(pool).await?
+            index_search(&text, deleted_view, &push_cursor, &push_page, dir)
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(pool)
+                .await?
         }
         Some(text) if text.chars().count() == 2 => {
             // The walk reads contacts alone and joins an account only for a
@@ -156,11 +164,19 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
             if found.first().is_some_and(|r| r.walked > PAGE_SIZE) {
                 found
             } else {
-                index_search(&text, live, &push_page, dir).build_query_as().persistent(false).fetch_all(pool).await?
+                index_search(&text, deleted_view, &push_cursor, &push_page, dir)
+                    .build_query_as()
+                    .persistent(false)
+                    .fetch_all(pool)
+                    .await?
             }
         }
         Some(text) => {
-            index_search(&text, live, &push_page, dir).build_query_as().persistent(false).fetch_all(pool).await?
+            index_search(&text, deleted_view, &push_cursor, &push_page, dir)
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(pool)
+                .await?
         }
         None => {
             let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROW);
@@ -202,12 +218,18 @@ async fn rare_in_names(pool: &PgPool, text: &str) -> Result<bool, AppError> {
 /// match from three characters, through their trigram indexes.
 fn index_search(
     search: &str,
-    live: &str,
+    deleted_view: bool,
+    push_cursor: &dyn Fn(&mut QueryBuilder<'static, Postgres>),
     push_page: &dyn Fn(&mut QueryBuilder<'static, Postgres>),
     dir: &str,
 ) -> QueryBuilder<'static, Postgres> {
     let pattern = contains_pattern(search);
     let two_chars = search.chars().count() == 2;
+    let (contact_live, account_live) = if deleted_view {
+        ("c.deleted_at is not null ", "true ")
+    } else {
+        ("c.deleted_at is null ", "a.deleted_at is null ")
+    };
     let matches: Vec<(&str, Option<&str>)> = if two_chars {
         vec![("(c.name || '')", Some("c.name")), ("(a.name || '')", Some("a.name"))]
     } else {
@@ -218,13 +240,32 @@ fn index_search(
         if i > 0 {
             qb.push(" union ");
         }
-        qb.push("(select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ").push(live);
-        qb.push("and ").push(column).push(" ilike ").push_bind(pattern.clone()).push(" ");
-        if let Some(bigrams) = bigrams {
-            qb.push("and name_bigrams(").push(bigrams).push(") @> name_bigrams(");
-            qb.push_bind(search.to_string()).push(") ");
+        let push_match = |qb: &mut QueryBuilder<'static, Postgres>| {
+            qb.push("and ").push(column).push(" ilike ").push_bind(pattern.clone()).push(" ");
+            if let Some(bigrams) = bigrams {
+                qb.push("and name_bigrams(").push(bigrams).push(") @> name_bigrams(");
+                qb.push_bind(search.to_string()).push(") ");
+            }
+        };
+        if column.contains("a.name") {
+            qb.push("(select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ");
+            qb.push(contact_live).push("and ").push(account_live);
+            push_match(&mut qb);
+            push_page(&mut qb);
+        } else {
+            // The contact's own matches, fetched through their index and
+            // sorted first (fenced by `offset 0`), then joined to their
+            // accounts in that order until a page is found: joining every
+            // match first (one account lookup each) cost 40 ms for the
+            // 2,100 of a common name at a million accounts.
+            qb.push("(select c.id, c.name from (select c.id, c.name, c.account_id from contacts c where ");
+            qb.push(contact_live);
+            push_match(&mut qb);
+            push_cursor(&mut qb);
+            qb.push(format!("order by c.name {dir}, c.id {dir} offset 0) c join accounts a on a.id = c.account_id "));
+            qb.push("where ").push(account_live);
+            qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
         }
-        push_page(&mut qb);
         qb.push(")");
     }
     qb.push(format!("), page as (select id, name from hits order by name {dir}, id {dir} limit "));
