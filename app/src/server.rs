@@ -108,17 +108,17 @@ pub fn finish_page<R>(mut rows: Vec<R>, page_size: i64, cursor: Option<&Cursor>)
     (rows, more_after, more_before)
 }
 
-/// How many rows of list order a two-character search reads before it asks
-/// the bigram index instead (the deal and contact lists): a common word fills
-/// a page within them, a rare one is cheap through the index.
-pub const SEARCH_WALK: i64 = 10_000;
-//
 // Search statements are never kept prepared (`.persistent(false)`): a kept
 // statement is planned for its text only for its first five runs on a
 // connection, then Postgres may switch to one generic plan for every text.
 // For `name ilike $1` that plan walks the name index (a guess that many rows
 // match), which for a word nobody uses reads every row: 900 ms at a million
 // accounts, measured. Planned each time, each text gets its own index.
+
+/// How many rows of list order a two-character search reads before it asks
+/// the bigram index instead (the deal and contact lists): a common word fills
+/// a page within them, a rare one is cheap through the index.
+pub const SEARCH_WALK: i64 = 10_000;
 
 /// At most this many rows in the bigram index make a two-character word rare:
 /// the index then answers at once, without the walk (so a word nobody uses

@@ -254,7 +254,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         contact_count: i64,
         sort_value: String,
     }
-    // A search is planned for its own text (see `crate::server::SEARCH_WALK`).
+    // A search is planned for its own text (see the note above `crate::server::SEARCH_WALK`).
     let rows: Vec<Row> = qb.build_query_as().persistent(search.is_empty()).fetch_all(pool).await?;
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
     let cursor_of = |r: &Row| {

@@ -115,52 +115,57 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
     let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?;
     let _turn = search_turn(user.id, search.is_some()).await?;
     let rows: Vec<RowRecord> = match search {
+        None => {
+            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROW);
+            qb.push("where ").push(live);
+            push_page(&mut qb);
+            qb.build_query_as().fetch_all(pool).await?
+        }
         // Two characters: a common name ("민준") fills a page within the first
         // rows of list order, while the bigram index would fetch and sort all
         // its matches; a rare one is the other way round. So a word the
         // indexes hold few rows for goes to them; any other is looked for in
         // the first `SEARCH_WALK` rows in order, and only when they hold less
         // than a page are the indexes asked after all (as the deal list does).
-        Some(text) if text.chars().count() == 2 && (deleted_view || rare_in_names(pool, &text).await?) => {
-            index_search(&text, deleted_view, &push_cursor, &push_page, dir)
-                .build_query_as()
-                .persistent(false)
-                .fetch_all(pool)
-                .await?
-        }
-        Some(text) if text.chars().count() == 2 => {
-            // The walk reads contacts alone and joins an account only for a
-            // contact whose name matched: joining all 10,000 (one account
-            // lookup each) cost 140 ms at a million accounts. A contact that
-            // matches by its account's name comes from the bigram index on
-            // account names, as in `index_search`; `walked` counts the
-            // walk's own matches, which decide whether it found enough.
-            let pattern = contains_pattern(&text);
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                "with walked as (select c.id, c.name from (select c.id, c.name, c.account_id from contacts c \
-                 where c.deleted_at is null ",
-            );
-            push_page_at(&mut qb, SEARCH_WALK);
-            qb.push(") c join accounts a on a.id = c.account_id where a.deleted_at is null and c.name ilike ");
-            qb.push_bind(pattern.clone());
-            qb.push(format!(" order by c.name {dir}, c.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
-            qb.push(
-                "), by_account as (select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ",
-            );
-            qb.push(live).push("and (a.name || '') ilike ").push_bind(pattern);
-            qb.push(" and name_bigrams(a.name) @> name_bigrams(").push_bind(text.clone()).push(") ");
-            push_page(&mut qb);
-            qb.push(format!(
-                "), page as (select id, name from (select * from walked union select * from by_account) h \
-                 order by name {dir}, id {dir} limit "
-            ));
-            qb.push_bind(PAGE_SIZE + 1).push(") ");
-            qb.push(
-                "select c.id, c.name, c.title, c.department, c.email, c.phone, c.account_id, a.name as account_name, ",
-            );
-            qb.push("(select count(*) from walked) as walked from contacts c join accounts a on a.id = c.account_id ");
-            qb.push(format!("join page p on p.id = c.id order by c.name {dir}, c.id {dir}"));
-            let found: Vec<RowRecord> = qb.build_query_as().persistent(false).fetch_all(pool).await?;
+        Some(text) => {
+            let walk = text.chars().count() == 2 && !deleted_view && !rare_in_names(pool, &text).await?;
+            let mut found: Vec<RowRecord> = Vec::new();
+            if walk {
+                // The walk reads contacts alone and joins an account only for a
+                // contact whose name matched: joining all 10,000 (one account
+                // lookup each) cost 140 ms at a million accounts. A contact that
+                // matches by its account's name comes from the bigram index on
+                // account names, as in `index_search`; `walked` counts the
+                // walk's own matches, which decide whether it found enough.
+                let pattern = contains_pattern(&text);
+                let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+                    "with walked as (select c.id, c.name from (select c.id, c.name, c.account_id from contacts c \
+                     where c.deleted_at is null ",
+                );
+                push_page_at(&mut qb, SEARCH_WALK);
+                qb.push(") c join accounts a on a.id = c.account_id where a.deleted_at is null and c.name ilike ");
+                qb.push_bind(pattern.clone());
+                qb.push(format!(" order by c.name {dir}, c.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+                qb.push(
+                    "), by_account as (select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ",
+                );
+                qb.push(live).push("and (a.name || '') ilike ").push_bind(pattern);
+                qb.push(" and name_bigrams(a.name) @> name_bigrams(").push_bind(text.clone()).push(") ");
+                push_page(&mut qb);
+                qb.push(format!(
+                    "), page as (select id, name from (select * from walked union select * from by_account) h \
+                     order by name {dir}, id {dir} limit "
+                ));
+                qb.push_bind(PAGE_SIZE + 1).push(") ");
+                qb.push(
+                    "select c.id, c.name, c.title, c.department, c.email, c.phone, c.account_id, a.name as account_name, ",
+                );
+                qb.push(
+                    "(select count(*) from walked) as walked from contacts c join accounts a on a.id = c.account_id ",
+                );
+                qb.push(format!("join page p on p.id = c.id order by c.name {dir}, c.id {dir}"));
+                found = qb.build_query_as().persistent(false).fetch_all(pool).await?;
+            }
             if found.first().is_some_and(|r| r.walked > PAGE_SIZE) {
                 found
             } else {
@@ -170,19 +175,6 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
                     .fetch_all(pool)
                     .await?
             }
-        }
-        Some(text) => {
-            index_search(&text, deleted_view, &push_cursor, &push_page, dir)
-                .build_query_as()
-                .persistent(false)
-                .fetch_all(pool)
-                .await?
-        }
-        None => {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROW);
-            qb.push("where ").push(live);
-            push_page(&mut qb);
-            qb.build_query_as().fetch_all(pool).await?
         }
     };
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());

@@ -411,7 +411,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContractQuery) -> R
             qb.push(format!(") r order by sort_date {direction}, id {direction} limit ")).push_bind(PAGE_SIZE + 1);
         }
     }
-    // A search is planned for its own text (see `crate::server::SEARCH_WALK`).
+    // A search is planned for its own text (see the note above `crate::server::SEARCH_WALK`).
     let rows: Vec<Row> = qb.build_query_as().persistent(search.is_none()).fetch_all(pool).await?;
     let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
     let cursor_of = |r: &Row| Cursor::encode(&r.sort_key, r.id);
