@@ -72,6 +72,18 @@ pub fn contains_pattern(text: &str) -> String {
     out
 }
 
+/// The cheapest operator that matches `text` regardless of case: `like`
+/// when no character of it has a case (Korean, digits, `@`), which is
+/// exactly what `ilike` would match and about five times faster per row;
+/// `ilike` otherwise. Walks that test thousands of rows use it.
+pub fn match_operator(text: &str) -> &'static str {
+    if text.to_lowercase() == text.to_uppercase() {
+        " like "
+    } else {
+        " ilike "
+    }
+}
+
 /// A keyset-pagination cursor: the sort value and id of the row a page starts
 /// after (or ends before), sent as `value|id`.
 pub struct Cursor {

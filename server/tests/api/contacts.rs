@@ -321,3 +321,59 @@ async fn a_common_two_character_name_lists_every_match_in_order_page_by_page() {
     let back = rep.list_contacts(&[("q", "민준"), ("before", last.prev.as_deref().expect("a previous page"))]).await;
     assert_eq!(back.rows, pages[4].rows);
 }
+
+#[tokio::test]
+async fn a_common_longer_search_lists_every_match_by_name_email_phone_and_account_in_order() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("김민준").await;
+    let hanbit = rep.create_account(&[("name", "한빛제조")]).await;
+    let acme = rep.create_account(&[("name", "ACME-Cloud 코리아")]).await;
+    // Of 400 people at 한빛제조, every third has an e-mail at acme-cloud, and
+    // five more are named after it in capitals; three people of the account
+    // named ACME-Cloud match through its name. Pages come from reading the
+    // list in order, the last, short one from the indexes; letters match
+    // regardless of case either way.
+    sqlx::query(
+        "insert into contacts (account_id, name, email, created_by, updated_by)
+         select $1, format('담당자 %s', lpad(i::text, 3, '0')),
+                case when i % 3 = 0 then format('p%s@Acme-Cloud.co.kr', i) else format('p%s@other.kr', i) end, $3, $3
+         from generate_series(1, 400) i
+         union all
+         select $1, format('ACME-CLOUD 담당 %s', i), null, $3, $3 from generate_series(1, 5) i
+         union all
+         select $2, format('박지훈 %s', i), null, $3, $3 from generate_series(1, 3) i",
+    )
+    .bind(hanbit)
+    .bind(acme)
+    .bind(rep.id)
+    .execute(&app.pool)
+    .await
+    .expect("insert contacts");
+    let mut expected: Vec<String> = (1..=400).filter(|i| i % 3 == 0).map(|i| format!("담당자 {i:03}")).collect();
+    expected.extend((1..=5).map(|i| format!("ACME-CLOUD 담당 {i}")));
+    expected.extend((1..=3).map(|i| format!("박지훈 {i}")));
+    expected.sort();
+
+    let mut pages = vec![rep.list_contacts(&[("q", "acme-cloud")]).await];
+    while let Some(next) = pages.last().and_then(|p| p.next.clone()) {
+        assert!(pages.len() < 10, "paging does not end");
+        pages.push(rep.list_contacts(&[("q", "acme-cloud"), ("after", &next)]).await);
+    }
+    let shown: Vec<String> = pages.iter().flat_map(|p| p.rows.iter().map(|r| r.name.clone())).collect();
+    assert_eq!(shown, expected, "every match once, in name order");
+    assert_eq!(pages.iter().map(|p| p.rows.len()).collect::<Vec<_>>(), [50, 50, 41]);
+
+    // Digits have no case: the walk compares them as they are, phones included.
+    sqlx::query(
+        "update contacts set phone = format('010-7%s-0000', lpad(right(name, 3), 3, '0'))
+         where account_id = $1 and name like '담당자 %'",
+    )
+    .bind(hanbit)
+    .execute(&app.pool)
+    .await
+    .expect("set phones");
+    let by_phone = rep.list_contacts(&[("q", "010-71")]).await;
+    let names: Vec<String> = by_phone.rows.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names, (100..=149).map(|i| format!("담당자 {i}")).collect::<Vec<_>>());
+    assert!(by_phone.next.is_some(), "another page: 150 to 199");
+}
