@@ -506,6 +506,11 @@ fn kst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
+/// A moment as a Seoul wall-clock time (exports write it so).
+pub fn in_seoul(at: DateTime<Utc>) -> chrono::NaiveDateTime {
+    at.with_timezone(&kst()).naive_local()
+}
+
 /// Today's date in Seoul, where "this month" and "this quarter" are meant.
 pub fn seoul_today() -> NaiveDate {
     Utc::now().with_timezone(&kst()).date_naive()

@@ -33,7 +33,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "pages" => &["cookies"],
         "cookies" => &["config"],
         "config" => &["secret"],
-        "imports" => &["pages"],
+        "imports" | "exports" => &["pages"],
         "health" | "observability" | "demo" | "secret" | "limits" => &[],
         _ => return None,
     })

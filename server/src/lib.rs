@@ -11,6 +11,7 @@
 //! | `echo`          | no-JS refusals kept server-side, one-time id | session, cookies                                |
 //! | `session`       | sessions in Postgres, the session middleware | pages, cookies, config, secret                  |
 //! | `imports`       | the upload route, the per-instance import worker | pages                                       |
+//! | `exports`       | lists to .csv and .xlsx, streamed            | pages                                           |
 //! | `limits`        | per-client rate limits, client addresses     | –                                               |
 //! | `responses`     | security headers, server-function statuses   | config                                          |
 //! | `health`        | `/healthz`, `/readyz`                        | –                                               |
@@ -27,6 +28,7 @@ pub mod config;
 pub mod cookies;
 pub mod demo;
 pub mod echo;
+pub mod exports;
 pub mod health;
 pub mod imports;
 pub mod limits;
@@ -219,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lang/{code}", get(oidc::set_language))
         .route("/import/upload", post(imports::upload).layer(imports::body_limit()))
         .route("/import/{id}/report.xlsx", get(imports::report))
+        .route("/export/{list}", get(exports::export))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(responses::server_fn_status))

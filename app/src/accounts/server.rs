@@ -9,6 +9,8 @@ use super::*;
 use crate::auth::CurrentUser;
 use crate::domain::{self, BusinessNumber};
 use crate::error::AppError;
+use crate::i18n::{Lang, T};
+use crate::record::export::{Cell, Column};
 use crate::record::server::{audit, check_version, lock, owner_for};
 use crate::record::{label_of, AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
 use crate::server::{contains_pattern, finish_page, search_turn, Cursor};
@@ -141,6 +143,16 @@ pub async fn detail(pool: &PgPool, user: &CurrentUser, id: Uuid) -> Result<Accou
 /// Keyset pagination: a cursor is the sort value and the id of the last (or
 /// first) row shown, so a deep page costs the same as the first.
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Result<Page<AccountRow>, AppError> {
+    list_sized(pool, user, query, PAGE_SIZE).await
+}
+
+/// `list` with `size` rows a page: exports read the same list in larger pages.
+pub async fn list_sized(
+    pool: &PgPool,
+    user: &CurrentUser,
+    query: &AccountQuery,
+    size: i64,
+) -> Result<Page<AccountRow>, AppError> {
     let sort = AccountSort::from_param(&query.sort);
     let (key, ascending) = match sort {
         AccountSort::NameAsc => ("a.name", true),
@@ -179,7 +191,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
             qb.push(", ").push_bind(c.id).push(") ");
         }
     };
-    let order = format!("order by {key} {dir}, a.id {dir} limit {}", PAGE_SIZE + 1);
+    let order = format!("order by {key} {dir}, a.id {dir} limit {}", size + 1);
 
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
     let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?.unwrap_or_default();
@@ -213,7 +225,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
             qb.push(" as k from accounts a where a.business_number like ");
             qb.push_bind(format!("%{digits}%")).push(" and ");
             push_filters(&mut qb);
-            qb.push(format!("offset 0) n order by k {dir}, id {dir} limit {})", PAGE_SIZE + 1));
+            qb.push(format!("offset 0) n order by k {dir}, id {dir} limit {})", size + 1));
         }
         qb.push(" union (select a.id, ")
             .push(key)
@@ -225,7 +237,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
         qb.push("and ");
         push_filters(&mut qb);
         qb.push(&order)
-            .push(format!(")), page as (select id, k from hits order by k {dir}, id {dir} limit {}) ", PAGE_SIZE + 1));
+            .push(format!(")), page as (select id, k from hits order by k {dir}, id {dir} limit {}) ", size + 1));
     }
     qb.push(
         "select a.id, a.name, a.business_number, a.industry, o.display_name as owner_name, a.updated_at, a.created_at,
@@ -256,7 +268,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &AccountQuery) -> Re
     }
     // A search is planned for its own text (see the note above `crate::server::SEARCH_WALK`).
     let rows: Vec<Row> = qb.build_query_as().persistent(search.is_empty()).fetch_all(pool).await?;
-    let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
+    let (rows, more_after, more_before) = finish_page(rows, size, cursor.as_ref());
     let cursor_of = |r: &Row| {
         let value = if is_text_key {
             r.sort_value.clone()
@@ -380,4 +392,27 @@ pub async fn update(
     .map_err(|e| e.with_submitted(form.to_pairs()))?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The account list as exported: the columns on screen, which are also the
+/// ones the importer matches an account by (business number, then name).
+pub const EXPORT_COLUMNS: [Column; 6] = [
+    Column { header: T::AccountName, width: 32.0 },
+    Column { header: T::BusinessNumber, width: 15.0 },
+    Column { header: T::Industry, width: 14.0 },
+    Column { header: T::Owner, width: 12.0 },
+    Column { header: T::ContactCount, width: 10.0 },
+    Column { header: T::UpdatedAt, width: 17.0 },
+];
+
+pub fn export_cells(r: &AccountRow, lang: Lang) -> Vec<Cell> {
+    let industry = r.industry.as_deref().map(|code| label_of(INDUSTRIES, code).map_or(code, |t| t.text(lang)));
+    vec![
+        Cell::text(&r.name),
+        Cell::opt_text(r.business_number.as_deref()),
+        Cell::opt_text(industry),
+        Cell::text(&r.owner_name),
+        Cell::Int(r.contact_count),
+        Cell::Time(r.updated_at),
+    ]
 }

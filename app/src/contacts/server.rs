@@ -8,6 +8,7 @@ use crate::auth::CurrentUser;
 use crate::domain;
 use crate::error::AppError;
 use crate::i18n::T;
+use crate::record::export::{Cell, Column};
 use crate::record::server::{audit, check_version, live_account, lock};
 use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
 use crate::server::{contains_pattern, finish_page, match_operator, search_turn, Cursor, SEARCH_FEW, SEARCH_WALK};
@@ -93,6 +94,16 @@ pub async fn for_account(pool: &PgPool, account_id: Uuid) -> Result<Vec<ContactR
 }
 
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Result<Page<ContactRow>, AppError> {
+    list_sized(pool, user, query, PAGE_SIZE).await
+}
+
+/// `list` with `size` rows a page: exports read the same list in larger pages.
+pub async fn list_sized(
+    pool: &PgPool,
+    user: &CurrentUser,
+    query: &ContactQuery,
+    size: i64,
+) -> Result<Page<ContactRow>, AppError> {
     let cursor = Cursor::from_query(&query.after, &query.before);
     let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
     let dir = if backwards { "desc" } else { "asc" };
@@ -111,7 +122,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
         push_cursor(qb);
         qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(rows);
     };
-    let push_page = |qb: &mut QueryBuilder<'_, Postgres>| push_page_at(qb, PAGE_SIZE + 1);
+    let push_page = |qb: &mut QueryBuilder<'_, Postgres>| push_page_at(qb, size + 1);
     let search = domain::parse_search(&query.q).map_err(|m| AppError::field("", m))?;
     let _turn = search_turn(user.id, search.is_some()).await?;
     let rows: Vec<RowRecord> = match search {
@@ -154,7 +165,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
                     qb.push(" or c.email").push(op).push_bind(pattern.clone());
                     qb.push(" or c.phone").push(op).push_bind(pattern.clone());
                 }
-                qb.push(format!(") order by c.name {dir}, c.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+                qb.push(format!(") order by c.name {dir}, c.id {dir} limit ")).push_bind(size + 1);
                 qb.push(
                     "), by_account as (select c.id, c.name from contacts c join accounts a on a.id = c.account_id where ",
                 );
@@ -169,7 +180,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
                     "), page as (select id, name from (select * from walked union select * from by_account) h \
                      order by name {dir}, id {dir} limit "
                 ));
-                qb.push_bind(PAGE_SIZE + 1).push(") ");
+                qb.push_bind(size + 1).push(") ");
                 qb.push(
                     "select c.id, c.name, c.title, c.department, c.email, c.phone, c.account_id, a.name as account_name, ",
                 );
@@ -179,10 +190,10 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
                 qb.push(format!("join page p on p.id = c.id order by c.name {dir}, c.id {dir}"));
                 found = qb.build_query_as().persistent(false).fetch_all(pool).await?;
             }
-            if found.first().is_some_and(|r| r.walked > PAGE_SIZE) {
+            if found.first().is_some_and(|r| r.walked > size) {
                 found
             } else {
-                index_search(&text, deleted_view, &push_cursor, &push_page, dir)
+                index_search(&text, deleted_view, &push_cursor, &push_page, dir, size)
                     .build_query_as()
                     .persistent(false)
                     .fetch_all(pool)
@@ -190,7 +201,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContactQuery) -> Re
             }
         }
     };
-    let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
+    let (rows, more_after, more_before) = finish_page(rows, size, cursor.as_ref());
     let cursor_of = |r: &RowRecord| Cursor::encode(&r.name, r.id);
     let next = rows.last().filter(|_| more_after).map(cursor_of);
     let prev = rows.first().filter(|_| more_before).map(cursor_of);
@@ -227,6 +238,7 @@ fn index_search(
     push_cursor: &dyn Fn(&mut QueryBuilder<'static, Postgres>),
     push_page: &dyn Fn(&mut QueryBuilder<'static, Postgres>),
     dir: &str,
+    size: i64,
 ) -> QueryBuilder<'static, Postgres> {
     let pattern = contains_pattern(search);
     let two_chars = search.chars().count() == 2;
@@ -269,12 +281,12 @@ fn index_search(
             push_cursor(&mut qb);
             qb.push(format!("order by c.name {dir}, c.id {dir} offset 0) c join accounts a on a.id = c.account_id "));
             qb.push("where ").push(account_live);
-            qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+            qb.push(format!("order by c.name {dir}, c.id {dir} limit ")).push_bind(size + 1);
         }
         qb.push(")");
     }
     qb.push(format!("), page as (select id, name from hits order by name {dir}, id {dir} limit "));
-    qb.push_bind(PAGE_SIZE + 1).push(") ");
+    qb.push_bind(size + 1).push(") ");
     qb.push(SELECT_ROW).push("join page p on p.id = c.id ");
     qb.push(format!("order by c.name {dir}, c.id {dir}"));
     qb
@@ -385,4 +397,25 @@ pub async fn update(
     audit(&mut tx, Entity::Contact, id, AuditAction::Update, user.id, Some(locked.before), Some(after)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The contact list as exported: the columns on screen.
+pub const EXPORT_COLUMNS: [Column; 6] = [
+    Column { header: T::ContactName, width: 14.0 },
+    Column { header: T::Title, width: 10.0 },
+    Column { header: T::Department, width: 14.0 },
+    Column { header: T::Email, width: 30.0 },
+    Column { header: T::Phone, width: 16.0 },
+    Column { header: T::Account, width: 28.0 },
+];
+
+pub fn export_cells(r: &ContactRow) -> Vec<Cell> {
+    vec![
+        Cell::text(&r.name),
+        Cell::opt_text(r.title.as_deref()),
+        Cell::opt_text(r.department.as_deref()),
+        Cell::opt_text(r.email.as_deref()),
+        Cell::opt_text(r.phone.as_deref()),
+        Cell::text(&r.account_name),
+    ]
 }

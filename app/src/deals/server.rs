@@ -11,7 +11,8 @@ use super::*;
 use crate::auth::CurrentUser;
 use crate::domain::{self, Currency};
 use crate::error::AppError;
-use crate::i18n::T;
+use crate::i18n::{Lang, T};
+use crate::record::export::{Cell, Column};
 use crate::record::server::{audit, check_version, live_account, lock, owner_for};
 use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
 use crate::server::{contains_pattern, finish_page, search_turn, Cursor, SEARCH_FEW, SEARCH_WALK};
@@ -231,6 +232,11 @@ enum Matching {
 }
 
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Result<DealList, AppError> {
+    list_sized(pool, user, query, PAGE_SIZE).await
+}
+
+/// `list` with `size` rows a page: exports read the same list in larger pages.
+pub async fn list_sized(pool: &PgPool, user: &CurrentUser, query: &DealQuery, size: i64) -> Result<DealList, AppError> {
     let cursor = Cursor::from_query(&query.after, &query.before);
     let backwards = cursor.as_ref().is_some_and(|c| c.backwards);
     let dir = if backwards { "desc" } else { "asc" };
@@ -288,7 +294,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
             }
             Matching::None => push_filters(&mut qb),
         }
-        qb.push(format!("order by d.name {dir}, d.id {dir} limit ")).push_bind(PAGE_SIZE + 1);
+        qb.push(format!("order by d.name {dir}, d.id {dir} limit ")).push_bind(size + 1);
         qb
     };
     #[derive(sqlx::FromRow)]
@@ -318,7 +324,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
             } else {
                 build(&Matching::Walk(text.clone())).build_query_as().persistent(false).fetch_all(pool).await?
             };
-            if walked.len() as i64 > PAGE_SIZE {
+            if walked.len() as i64 > size {
                 walked
             } else {
                 build(&Matching::Bigrams(text)).build_query_as().persistent(false).fetch_all(pool).await?
@@ -327,7 +333,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &DealQuery) -> Resul
         Some(text) => build(&Matching::Trigrams(text)).build_query_as().persistent(false).fetch_all(pool).await?,
         None => build(&Matching::None).build_query_as().fetch_all(pool).await?,
     };
-    let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
+    let (rows, more_after, more_before) = finish_page(rows, size, cursor.as_ref());
     let cursor_of = |r: &Row| Cursor::encode(&r.name, r.id);
     let next = rows.last().filter(|_| more_after).map(cursor_of);
     let prev = rows.first().filter(|_| more_before).map(cursor_of);
@@ -659,4 +665,33 @@ mod tests {
         assert_eq!(period_months("year", d), Some((m(2026, 1), m(2026, 12))));
         assert_eq!(period_months("", d), None);
     }
+}
+
+/// The deal list as exported: the columns on screen, with the currency
+/// beside the amount (an xlsx amount is a plain number).
+pub const EXPORT_COLUMNS: [Column; 9] = [
+    Column { header: T::DealName, width: 32.0 },
+    Column { header: T::Account, width: 28.0 },
+    Column { header: T::Stage, width: 12.0 },
+    Column { header: T::Amount, width: 16.0 },
+    Column { header: T::Currency, width: 8.0 },
+    Column { header: T::Probability, width: 10.0 },
+    Column { header: T::ExpectedCloseDate, width: 13.0 },
+    Column { header: T::Owner, width: 12.0 },
+    Column { header: T::UpdatedAt, width: 17.0 },
+];
+
+pub fn export_cells(r: &DealRow, stages: &[StageInfo], lang: Lang) -> Vec<Cell> {
+    let stage = stages.iter().find(|s| s.id == r.stage_id).map_or(r.stage_id.as_str(), |s| s.name(lang));
+    vec![
+        Cell::text(&r.name),
+        Cell::text(&r.account_name),
+        Cell::text(stage),
+        r.amount.map_or(Cell::Empty, |a| Cell::Money(a, r.currency.clone())),
+        Cell::text(&r.currency),
+        Cell::Int(r.probability.into()),
+        r.expected_close_date.map_or(Cell::Empty, Cell::Date),
+        Cell::text(&r.owner_name),
+        Cell::Time(r.updated_at),
+    ]
 }

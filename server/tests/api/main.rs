@@ -20,6 +20,7 @@ mod contacts;
 mod contracts;
 mod dashboard;
 mod deals;
+mod exports;
 mod imports;
 mod robustness;
 mod sessions;
