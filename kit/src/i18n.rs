@@ -120,6 +120,7 @@ messages! {
     NoResults => "결과가 없습니다.", "No results.";
     New => "새로 만들기", "New";
     NewAccount => "새 고객사", "New account";
+    ExportList => "내보내기", "Export";
     NewContact => "새 담당자", "New contact";
     Edit => "수정", "Edit";
     Save => "저장", "Save";

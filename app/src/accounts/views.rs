@@ -11,7 +11,7 @@ use crate::auth::UserRef;
 use crate::domain::check;
 use crate::error::AppError;
 use crate::i18n::{format_datetime, format_integer, Lang, T};
-use crate::record::views::{DeletedBanner, EditFormHead, FormButtons, RecordActions};
+use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, RecordActions};
 use crate::record::{label_of, Entity, Page, Permissions};
 use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -57,6 +57,7 @@ pub fn AccountsPage() -> impl IntoView {
             </Suspense>
         </div>
         <Notice />
+        <ExportLinks list="accounts" />
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 let q = query();

@@ -10,7 +10,7 @@ use crate::domain::check;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_datetime, T};
 use crate::record::api::get_account_ref;
-use crate::record::views::{DeletedBanner, EditFormHead, FormButtons, HistoryTable, RecordActions};
+use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, HistoryTable, RecordActions};
 use crate::record::Entity;
 use crate::ui::{field_error, form_state, query_string, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -70,6 +70,7 @@ pub fn ContactsPage() -> impl IntoView {
     view! {
         <div class="page-head"><h1>{T::ContactsTitle.text(lang)}</h1></div>
         <Notice />
+        <ExportLinks list="contacts" />
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 let q = query();

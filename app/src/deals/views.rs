@@ -11,7 +11,7 @@ use crate::domain::{check, Currency};
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_money, Lang, T};
 use crate::record::api::get_account_ref;
-use crate::record::views::{DeletedBanner, EditFormHead, FormButtons, RecordActions};
+use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, RecordActions};
 use crate::record::{Entity, Permissions};
 use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -59,6 +59,7 @@ pub fn DealsPage() -> impl IntoView {
             </div>
         </div>
         <Notice />
+        <ExportLinks list="deals" />
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 let q = query();

@@ -8,6 +8,36 @@ use crate::i18n::{format_datetime, T};
 use crate::ui::{lang, ErrorBox};
 use leptos::prelude::*;
 
+/// Links that take the list, as filtered, searched and sorted in the
+/// address, out to a file (plain links: the server writes the file).
+#[component]
+pub fn ExportLinks(list: &'static str) -> impl IntoView {
+    let lang = lang();
+    let search = leptos_router::hooks::use_location().search.get_untracked();
+    // The export starts at the first row whatever page is shown.
+    let kept: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("after=") && !p.starts_with("before="))
+        .collect();
+    let href = |format: &str| {
+        let mut href = format!("/export/{list}?format={format}");
+        for p in &kept {
+            href.push('&');
+            href.push_str(p);
+        }
+        href
+    };
+    view! {
+        <p class="export-links">
+            {T::ExportList.text(lang)}": "
+            <a href=href("xlsx")>"Excel (.xlsx)"</a>
+            " · "
+            <a href=href("csv")>"CSV"</a>
+        </p>
+    }
+}
+
 /// Edit, delete and restore over a record of any kind, hydrated on its own
 /// (an island): sent without a reload, a refusal shown right here.
 #[island]

@@ -129,3 +129,16 @@ async fn an_exported_deal_workbook_imports_back_changing_nothing() {
     assert_eq!((summary.counts.deal.created, summary.counts.deal.updated, summary.counts.deal.unchanged), (0, 0, 2));
     assert_eq!(app.fingerprint().await, before, "the round trip changes nothing");
 }
+
+#[tokio::test]
+async fn a_list_page_links_to_its_export_with_its_filters_from_the_first_row() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("김민준").await;
+    let page = rep.get("/accounts?q=cloud&sort=-name&after=x%7C00000000-0000-0000-0000-000000000000").await;
+    page.assert_status(StatusCode::OK);
+    let body = page.body.replace("&amp;", "&");
+    assert!(body.contains("href=\"/export/accounts?format=xlsx&q=cloud&sort=-name\""), "{body}");
+    assert!(body.contains("href=\"/export/accounts?format=csv&q=cloud&sort=-name\""));
+    let deals = rep.get("/deals?stage=won").await.body.replace("&amp;", "&");
+    assert!(deals.contains("href=\"/export/deals?format=xlsx&stage=won\""));
+}
