@@ -651,22 +651,6 @@ pub async fn board(pool: &PgPool, user: &CurrentUser, query: &BoardQuery) -> Res
     Ok(Board { columns, can_move: user.can_write() })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periods_are_whole_months() {
-        let d = NaiveDate::from_ymd_opt(2026, 11, 24).expect("date");
-        let m = |y, mo| NaiveDate::from_ymd_opt(y, mo, 1).expect("date");
-        assert_eq!(period_months("month", d), Some((m(2026, 11), m(2026, 11))));
-        assert_eq!(period_months("quarter", d), Some((m(2026, 10), m(2026, 12))));
-        assert_eq!(period_months("next-quarter", d), Some((m(2027, 1), m(2027, 3))));
-        assert_eq!(period_months("year", d), Some((m(2026, 1), m(2026, 12))));
-        assert_eq!(period_months("", d), None);
-    }
-}
-
 /// The deal list as exported: the columns on screen, with the currency
 /// beside the amount (an xlsx amount is a plain number).
 pub const EXPORT_COLUMNS: [Column; 9] = [
@@ -694,4 +678,20 @@ pub fn export_cells(r: &DealRow, stages: &[StageInfo], lang: Lang) -> Vec<Cell> 
         Cell::text(&r.owner_name),
         Cell::Time(r.updated_at),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_whole_months() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).expect("date");
+        let m = |y, mo| NaiveDate::from_ymd_opt(y, mo, 1).expect("date");
+        assert_eq!(period_months("month", d), Some((m(2026, 11), m(2026, 11))));
+        assert_eq!(period_months("quarter", d), Some((m(2026, 10), m(2026, 12))));
+        assert_eq!(period_months("next-quarter", d), Some((m(2027, 1), m(2027, 3))));
+        assert_eq!(period_months("year", d), Some((m(2026, 1), m(2026, 12))));
+        assert_eq!(period_months("", d), None);
+    }
 }

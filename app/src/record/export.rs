@@ -104,8 +104,15 @@ pub struct SheetWriter<W: Write + Send> {
 }
 
 enum Inner<W: Write + Send> {
-    Csv(csv::Writer<W>),
-    Xlsx { book: Box<Workbook>, out: W, row: u32, formats: XlsxFormats },
+    Csv(Box<csv::Writer<W>>),
+    Xlsx(Box<XlsxSheet<W>>),
+}
+
+struct XlsxSheet<W> {
+    book: Workbook,
+    out: W,
+    row: u32,
+    formats: XlsxFormats,
 }
 
 struct XlsxFormats {
@@ -137,10 +144,10 @@ impl<W: Write + Send> SheetWriter<W> {
                 out.write_all("\u{feff}".as_bytes()).map_err(io_error)?;
                 let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
                 csv.write_record(columns.iter().map(|c| c.header.text(lang))).map_err(io_error)?;
-                Inner::Csv(csv)
+                Inner::Csv(Box::new(csv))
             }
             ExportFormat::Xlsx => {
-                let mut book = Box::new(Workbook::new());
+                let mut book = Workbook::new();
                 let formats = XlsxFormats {
                     header: Format::new().set_bold().set_align(FormatAlign::Center),
                     date: Format::new().set_num_format("yyyy-mm-dd"),
@@ -157,7 +164,7 @@ impl<W: Write + Send> SheetWriter<W> {
                     ws.write_string_with_format(0, i as u16, c.header.text(lang), &formats.header)
                         .map_err(xlsx_error)?;
                 }
-                Inner::Xlsx { book, out, row: 0, formats }
+                Inner::Xlsx(Box::new(XlsxSheet { book, out, row: 0, formats }))
             }
         };
         Ok(Self { inner })
@@ -176,7 +183,8 @@ impl<W: Write + Send> SheetWriter<W> {
                 });
                 csv.write_record(fields).map_err(io_error)
             }
-            Inner::Xlsx { book, row, formats, .. } => {
+            Inner::Xlsx(x) => {
+                let XlsxSheet { book, row, formats, .. } = &mut **x;
                 if *row >= XLSX_MAX_ROWS {
                     return Err(AppError::BadRequest);
                 }
@@ -215,10 +223,11 @@ impl<W: Write + Send> SheetWriter<W> {
     pub fn finish(self) -> Result<(), AppError> {
         match self.inner {
             Inner::Csv(csv) => {
-                let mut out = csv.into_inner().map_err(|e| io_error(e.error()))?;
+                let mut out = (*csv).into_inner().map_err(|e| io_error(e.error()))?;
                 out.flush().map_err(io_error)
             }
-            Inner::Xlsx { mut book, mut out, .. } => {
+            Inner::Xlsx(x) => {
+                let XlsxSheet { mut book, mut out, .. } = *x;
                 book.save_to_writer(&mut out).map_err(xlsx_error)?;
                 out.flush().map_err(io_error)
             }
