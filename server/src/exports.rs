@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::LazyLock;
 
 use app::auth::CurrentUser;
+use app::contracts::RENEWAL_WINDOWS;
 use app::error::AppError;
 use app::i18n::{Lang, T};
 use app::record::export::{Cell, Column, ExportFormat, SheetWriter, EXPORT_BATCH};
@@ -33,6 +34,10 @@ enum List {
     Accounts,
     Contacts,
     Deals,
+    Contracts,
+    /// The renewal queue: contracts within a renewal window (30 days unless
+    /// the address names another, as on its page).
+    Renewals,
 }
 
 impl List {
@@ -41,6 +46,8 @@ impl List {
             "accounts" => Some(Self::Accounts),
             "contacts" => Some(Self::Contacts),
             "deals" => Some(Self::Deals),
+            "contracts" => Some(Self::Contracts),
+            "renewals" => Some(Self::Renewals),
             _ => None,
         }
     }
@@ -50,6 +57,8 @@ impl List {
             Self::Accounts => "accounts",
             Self::Contacts => "contacts",
             Self::Deals => "deals",
+            Self::Contracts => "contracts",
+            Self::Renewals => "renewals",
         }
     }
 
@@ -58,6 +67,8 @@ impl List {
             Self::Accounts => T::NavAccounts,
             Self::Contacts => T::NavContacts,
             Self::Deals => T::NavDeals,
+            Self::Contracts => T::NavContracts,
+            Self::Renewals => T::NavRenewals,
         }
     }
 
@@ -66,6 +77,7 @@ impl List {
             Self::Accounts => &app::accounts::server::EXPORT_COLUMNS,
             Self::Contacts => &app::contacts::server::EXPORT_COLUMNS,
             Self::Deals => &app::deals::server::EXPORT_COLUMNS,
+            Self::Contracts | Self::Renewals => &app::contracts::server::EXPORT_COLUMNS,
         }
     }
 }
@@ -199,6 +211,7 @@ enum ListQuery {
     Accounts(app::accounts::AccountQuery),
     Contacts(app::contacts::ContactQuery),
     Deals(app::deals::DealQuery),
+    Contracts(app::contracts::ContractQuery),
 }
 
 impl Batches {
@@ -227,6 +240,23 @@ impl Batches {
                 deleted,
                 ..Default::default()
             }),
+            List::Contracts | List::Renewals => ListQuery::Contracts(app::contracts::ContractQuery {
+                q: get("q"),
+                owner: get("owner"),
+                status: get("status"),
+                currency: get("currency"),
+                account: get("account"),
+                deal: get("deal"),
+                within: match list {
+                    List::Renewals if !RENEWAL_WINDOWS.iter().any(|(d, _)| d.to_string() == get("within")) => {
+                        "30".into()
+                    }
+                    _ => get("within"),
+                },
+                sort: get("sort"),
+                deleted,
+                ..Default::default()
+            }),
         };
         Self { pool, user, lang, query, done: false }
     }
@@ -236,6 +266,7 @@ impl Batches {
             ListQuery::Accounts(q) => (q.after, q.before) = (after, String::new()),
             ListQuery::Contacts(q) => (q.after, q.before) = (after, String::new()),
             ListQuery::Deals(q) => (q.after, q.before) = (after, String::new()),
+            ListQuery::Contracts(q) => (q.after, q.before) = (after, String::new()),
         }
     }
 
@@ -258,6 +289,10 @@ impl Batches {
                     .map(|r| app::deals::server::export_cells(r, &list.stages, self.lang))
                     .collect();
                 (cells, list.page.next)
+            }
+            ListQuery::Contracts(q) => {
+                let page = app::contracts::server::list_sized(&self.pool, &self.user, q, EXPORT_BATCH).await?;
+                (page.rows.iter().map(|r| app::contracts::server::export_cells(r, self.lang)).collect(), page.next)
             }
         };
         match next {

@@ -11,7 +11,8 @@ use super::*;
 use crate::auth::CurrentUser;
 use crate::domain::{self, Currency};
 use crate::error::AppError;
-use crate::i18n::{seoul_today, T};
+use crate::i18n::{seoul_today, Lang, T};
+use crate::record::export::{Cell, Column};
 use crate::record::server::{audit, check_version, live_account, lock, owner_for};
 use crate::record::{AuditAction, Echo, Entity, FieldErrors, Page, Permissions, PAGE_SIZE};
 use crate::server::{contains_pattern, finish_page, search_turn, Cursor};
@@ -347,6 +348,16 @@ fn push_filters(
 /// it is the renewal queue: signed contracts whose end date or notice
 /// deadline falls in the next N days, soonest first.
 pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContractQuery) -> Result<ContractList, AppError> {
+    list_sized(pool, user, query, PAGE_SIZE).await
+}
+
+/// `list` with `size` rows a page: exports read the same list in larger pages.
+pub async fn list_sized(
+    pool: &PgPool,
+    user: &CurrentUser,
+    query: &ContractQuery,
+    size: i64,
+) -> Result<ContractList, AppError> {
     let today = seoul_today();
     let within = query.within.trim().parse::<u32>().ok().filter(|d| RENEWAL_WINDOWS.iter().any(|(w, _)| w == d));
     let cursor = Cursor::from_query(&query.after, &query.before);
@@ -364,7 +375,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContractQuery) -> R
                 qb.push(format!("and (c.end_date, c.id) {cmp} ("));
                 qb.push_bind(date).push(", ").push_bind(c.id).push(") ");
             }
-            qb.push(format!(" order by c.end_date {direction}, c.id {direction} limit ")).push_bind(PAGE_SIZE + 1);
+            qb.push(format!(" order by c.end_date {direction}, c.id {direction} limit ")).push_bind(size + 1);
         }
         None => {
             qb.push(SELECT_ROW).push("c.title as sort_key").push(FROM);
@@ -373,7 +384,7 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContractQuery) -> R
                 qb.push(format!("and (c.title, c.id) {cmp} ("));
                 qb.push_bind(c.value.clone()).push(", ").push_bind(c.id).push(") ");
             }
-            qb.push(format!(" order by c.title {direction}, c.id {direction} limit ")).push_bind(PAGE_SIZE + 1);
+            qb.push(format!(" order by c.title {direction}, c.id {direction} limit ")).push_bind(size + 1);
         }
         Some(days) => {
             let last = today.checked_add_days(chrono::Days::new(u64::from(days))).unwrap_or(today);
@@ -405,15 +416,15 @@ pub async fn list(pool: &PgPool, user: &CurrentUser, query: &ContractQuery) -> R
                 if let Some((date, id)) = after {
                     qb.push(format!(" and ({key}, c.id) {cmp} (")).push_bind(date).push(", ").push_bind(id).push(")");
                 }
-                qb.push(format!(" order by {key} {direction}, c.id {direction} limit ")).push_bind(PAGE_SIZE + 1);
+                qb.push(format!(" order by {key} {direction}, c.id {direction} limit ")).push_bind(size + 1);
                 qb.push(")");
             }
-            qb.push(format!(") r order by sort_date {direction}, id {direction} limit ")).push_bind(PAGE_SIZE + 1);
+            qb.push(format!(") r order by sort_date {direction}, id {direction} limit ")).push_bind(size + 1);
         }
     }
     // A search is planned for its own text (see the note above `crate::server::SEARCH_WALK`).
     let rows: Vec<Row> = qb.build_query_as().persistent(search.is_none()).fetch_all(pool).await?;
-    let (rows, more_after, more_before) = finish_page(rows, PAGE_SIZE, cursor.as_ref());
+    let (rows, more_after, more_before) = finish_page(rows, size, cursor.as_ref());
     let cursor_of = |r: &Row| Cursor::encode(&r.sort_key, r.id);
     let next = rows.last().filter(|_| more_after).map(cursor_of);
     let prev = rows.first().filter(|_| more_before).map(cursor_of);
@@ -701,4 +712,39 @@ pub async fn terminate(
     .map_err(|e| e.with_submitted(form.to_pairs()))?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The contract list as exported: the columns on screen, with the contract
+/// number (what the importer matches a contract by) and the billing period
+/// beside the value, which is a plain number in its currency.
+pub const EXPORT_COLUMNS: [Column; 12] = [
+    Column { header: T::ContractTitle, width: 30.0 },
+    Column { header: T::ContractNumber, width: 16.0 },
+    Column { header: T::Account, width: 28.0 },
+    Column { header: T::ContractStatus, width: 10.0 },
+    Column { header: T::EndDate, width: 12.0 },
+    Column { header: T::NoticeDeadline, width: 12.0 },
+    Column { header: T::ContractValue, width: 16.0 },
+    Column { header: T::Currency, width: 8.0 },
+    Column { header: T::BillingPeriod, width: 10.0 },
+    Column { header: T::MonthlyValue, width: 16.0 },
+    Column { header: T::AutoRenew, width: 10.0 },
+    Column { header: T::Owner, width: 12.0 },
+];
+
+pub fn export_cells(r: &ContractRow, lang: Lang) -> Vec<Cell> {
+    vec![
+        Cell::text(&r.title),
+        Cell::opt_text(r.contract_number.as_deref()),
+        Cell::text(&r.account_name),
+        Cell::text(r.status.label().text(lang)),
+        Cell::Date(r.end_date),
+        Cell::Date(r.notice_deadline),
+        Cell::Money(r.amount, r.currency.clone()),
+        Cell::text(&r.currency),
+        Cell::text(r.billing_period.label().text(lang)),
+        Cell::Money(r.monthly, r.currency.clone()),
+        Cell::text(if r.auto_renew { T::Yes.text(lang) } else { T::No.text(lang) }),
+        Cell::text(&r.owner_name),
+    ]
 }

@@ -12,7 +12,7 @@ use crate::auth::api::list_owners;
 use crate::domain::Currency;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_integer, format_money, Lang, T};
-use crate::record::views::{DeletedBanner, EditFormHead, FormButtons, RecordActions};
+use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, RecordActions};
 use crate::record::{Entity, Permissions};
 use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -59,6 +59,7 @@ pub fn ContractsPage() -> impl IntoView {
             </div>
         </div>
         <Notice />
+        <ExportLinks list="contracts" />
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 let q = query();
@@ -156,6 +157,7 @@ pub fn RenewalsPage() -> impl IntoView {
             <h1>{T::RenewalsTitle.text(lang)}</h1>
         </div>
         <p class="hint">{T::RenewalsHint.text(lang)}</p>
+        <ExportLinks list="renewals" />
         <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
             {move || Suspend::new(async move {
                 let q = query();

@@ -16,7 +16,7 @@ fn today() -> NaiveDate {
     app::i18n::seoul_today()
 }
 
-fn in_days(days: i64) -> String {
+pub(crate) fn in_days(days: i64) -> String {
     let t = today();
     let d = if days >= 0 {
         t.checked_add_days(Days::new(days as u64))
@@ -67,7 +67,7 @@ async fn try_create(who: &Client<'_>, account: Uuid, changes: &[(&str, &str)]) -
     who.post_fn("/api/contracts/create", &contract_form(account, changes)).await
 }
 
-async fn create(who: &Client<'_>, account: Uuid, changes: &[(&str, &str)]) -> Uuid {
+pub(crate) async fn create(who: &Client<'_>, account: Uuid, changes: &[(&str, &str)]) -> Uuid {
     let res = try_create(who, account, changes).await;
     res.assert_status(StatusCode::OK);
     let id: String = res.ok();

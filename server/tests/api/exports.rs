@@ -114,7 +114,7 @@ async fn exports_refuse_strangers_unknown_lists_and_bad_searches_in_the_users_la
 }
 
 #[tokio::test]
-async fn an_exported_deal_workbook_imports_back_changing_nothing() {
+async fn exported_deal_and_account_workbooks_import_back_changing_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.admin("관리자").await;
     let rep = app.rep("김민준").await;
@@ -128,6 +128,13 @@ async fn an_exported_deal_workbook_imports_back_changing_nothing() {
     assert_eq!(preview.problem_count, 0, "{:?}", preview.problems);
     assert_eq!((summary.counts.deal.created, summary.counts.deal.updated, summary.counts.deal.unchanged), (0, 0, 2));
     assert_eq!(app.fingerprint().await, before, "the round trip changes nothing");
+
+    let file = app.get_bytes(&admin, "/export/accounts?format=xlsx").await;
+    let (_, preview, summary) = import(&admin, "accounts.xlsx", &file, ImportMode::AllOrNothing).await;
+    assert_eq!(preview.problem_count, 0, "{:?}", preview.problems);
+    let counts = summary.counts.account;
+    assert_eq!((counts.created, counts.updated, counts.unchanged), (0, 0, 1));
+    assert_eq!(app.fingerprint().await, before, "the accounts round trip changes nothing either");
 }
 
 #[tokio::test]
@@ -141,4 +148,33 @@ async fn a_list_page_links_to_its_export_with_its_filters_from_the_first_row() {
     assert!(body.contains("href=\"/export/accounts?format=csv&q=cloud&sort=-name\""));
     let deals = rep.get("/deals?stage=won").await.body.replace("&amp;", "&");
     assert!(deals.contains("href=\"/export/deals?format=xlsx&stage=won\""));
+}
+
+#[tokio::test]
+async fn the_renewal_queue_exports_its_window_and_contracts_keep_their_numbers() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("김민준").await;
+    let account = rep.create_account(&[("name", "한빛제조")]).await;
+    let soon = crate::contracts::in_days(20);
+    let later = crate::contracts::in_days(300);
+    crate::contracts::create(
+        &rep,
+        account,
+        &[("title", "백업 서비스"), ("contract_number", "C-2026-001"), ("end_date", &soon), ("notice_days", "0")],
+    )
+    .await;
+    crate::contracts::create(&rep, account, &[("title", "관제 서비스"), ("end_date", &later), ("currency", "USD")])
+        .await;
+
+    let queue = csv_lines(&app.get_bytes(&rep, "/export/renewals?format=csv").await);
+    assert_eq!(queue.len(), 2, "the header and the one contract due within 30 days: {queue:?}");
+    assert!(queue[0].starts_with("계약명,계약번호,고객사,"), "{}", queue[0]);
+    assert!(
+        queue[1].starts_with(&format!("백업 서비스,C-2026-001,한빛제조,유효,{soon},{soon},1500000,KRW,")),
+        "{}",
+        queue[1]
+    );
+
+    let all = csv_lines(&app.get_bytes(&rep, "/export/contracts?format=csv").await);
+    assert_eq!(all.len(), 3, "every contract without a window");
 }
