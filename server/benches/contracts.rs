@@ -134,6 +134,50 @@ async fn run(url: &str) -> Result<(), BoxError> {
             times[times.len() - 1]
         );
     }
+    export_everything(&pool, &manager).await
+}
+
+fn rss_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// The whole contract list exported as the export route writes it (the same
+/// batches and writers; the bytes go to a temporary file instead of a
+/// socket), once per format, with the process's peak RSS growth (VmHWM reset
+/// through /proc/self/clear_refs before each).
+async fn export_everything(pool: &PgPool, manager: &CurrentUser) -> Result<(), BoxError> {
+    use app::record::export::ExportFormat;
+    use server::exports::{write_all, Batches, List};
+    println!("\nExport of the whole contract list (manager), as /export/contracts writes it:\n");
+    println!("{:<8} {:>9} {:>9} {:>10} {:>16}", "format", "rows", "seconds", "file MB", "peak RSS growth");
+    for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let rss_before = rss_kb("VmRSS:");
+        let start = Instant::now();
+        let list = List::from_path("contracts").ok_or("no contracts list")?;
+        let lang = app::i18n::Lang::Ko;
+        let mut batches = Batches::new(list, &Default::default(), pool.clone(), manager.clone(), lang);
+        let first = batches.next().await.map_err(|e| format!("{e:?}"))?;
+        let file = std::env::temp_dir().join(format!("salesops-export-bench.{}", format.extension()));
+        let out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        let runtime = tokio::runtime::Handle::current();
+        let rows = tokio::task::spawn_blocking(move || write_all(&runtime, format, list, lang, first, batches, out))
+            .await?
+            .map_err(|e| format!("{e:?}"))?;
+        let seconds = start.elapsed().as_secs_f64();
+        let growth = rss_kb("VmHWM:").saturating_sub(rss_before);
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        let _ = std::fs::remove_file(&file);
+        println!(
+            "{:<8} {rows:>9} {seconds:>9.1} {:>10.1} {:>13.1} MB",
+            format.extension(),
+            size as f64 / 1e6,
+            growth as f64 / 1024.0
+        );
+    }
     Ok(())
 }
 

@@ -30,7 +30,7 @@ static EXPORTS: LazyLock<std::sync::Arc<Semaphore>> = LazyLock::new(|| std::sync
 
 /// The lists that can be exported, by their path segment.
 #[derive(Clone, Copy)]
-enum List {
+pub enum List {
     Accounts,
     Contacts,
     Deals,
@@ -41,7 +41,7 @@ enum List {
 }
 
 impl List {
-    fn from_path(s: &str) -> Option<Self> {
+    pub fn from_path(s: &str) -> Option<Self> {
         match s {
             "accounts" => Some(Self::Accounts),
             "contacts" => Some(Self::Contacts),
@@ -153,32 +153,43 @@ fn write_file(
     list: List,
     lang: Lang,
     first: Vec<Vec<Cell>>,
-    mut batches: Batches,
+    batches: Batches,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     _permit: OwnedSemaphorePermit,
 ) {
     let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
-    let run = || -> Result<u64, AppError> {
-        let mut sheet = SheetWriter::new(format, list.sheet().text(lang), list.columns(), lang, out)?;
-        let mut rows = 0u64;
-        let mut batch = first;
-        loop {
-            for r in &batch {
-                sheet.row(r)?;
-            }
-            rows += batch.len() as u64;
-            if batches.done {
-                break;
-            }
-            batch = runtime.block_on(batches.next())?;
-        }
-        sheet.finish()?;
-        Ok(rows)
-    };
-    match run() {
+    match write_all(&runtime, format, list, lang, first, batches, out) {
         Ok(rows) => tracing::info!(list = list.name(), format = format.extension(), rows, "export written"),
         Err(e) => tracing::warn!(list = list.name(), error = %e, "export ended early"),
     }
+}
+
+/// The whole file into `out`, from the first batch (already read) to the
+/// last; the number of rows written. Call it off the async workers.
+pub fn write_all<W: Write + Send>(
+    runtime: &tokio::runtime::Handle,
+    format: ExportFormat,
+    list: List,
+    lang: Lang,
+    first: Vec<Vec<Cell>>,
+    mut batches: Batches,
+    out: W,
+) -> Result<u64, AppError> {
+    let mut sheet = SheetWriter::new(format, list.sheet().text(lang), list.columns(), lang, out)?;
+    let mut rows = 0u64;
+    let mut batch = first;
+    loop {
+        for r in &batch {
+            sheet.row(r)?;
+        }
+        rows += batch.len() as u64;
+        if batches.done {
+            break;
+        }
+        batch = runtime.block_on(batches.next())?;
+    }
+    sheet.finish()?;
+    Ok(rows)
 }
 
 /// Bytes written go to the response body; a closed body (the browser went
@@ -199,7 +210,7 @@ impl Write for ChannelWriter {
 }
 
 /// One list's rows, a batch at a time along its cursor.
-struct Batches {
+pub struct Batches {
     pool: sqlx::PgPool,
     user: CurrentUser,
     lang: Lang,
@@ -216,7 +227,13 @@ enum ListQuery {
 
 impl Batches {
     /// The list's query as its page builds it from the address.
-    fn new(list: List, params: &HashMap<String, String>, pool: sqlx::PgPool, user: CurrentUser, lang: Lang) -> Self {
+    pub fn new(
+        list: List,
+        params: &HashMap<String, String>,
+        pool: sqlx::PgPool,
+        user: CurrentUser,
+        lang: Lang,
+    ) -> Self {
         let get = |k: &str| params.get(k).cloned().unwrap_or_default();
         let deleted = matches!(get("deleted").as_str(), "1" | "on" | "true");
         let query = match list {
@@ -270,7 +287,8 @@ impl Batches {
         }
     }
 
-    async fn next(&mut self) -> Result<Vec<Vec<Cell>>, AppError> {
+    /// The next batch of rows as cells; the last one sets `done`.
+    pub async fn next(&mut self) -> Result<Vec<Vec<Cell>>, AppError> {
         let (rows, next) = match &self.query {
             ListQuery::Accounts(q) => {
                 let page = app::accounts::server::list_sized(&self.pool, &self.user, q, EXPORT_BATCH).await?;
