@@ -27,6 +27,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/contacts") view=crate::contacts::views::ContactsPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/new") view=crate::contacts::views::ContactNewPage ssr=SsrMode::Async />
             <Route path=path!("/contacts/:id") view=crate::contacts::views::ContactPage ssr=SsrMode::Async />
+            <Route path=path!("/search") view=crate::pages::views::SearchPage ssr=SsrMode::Async />
             <Route path=path!("/dashboard") view=crate::dashboard::views::DashboardPage ssr=SsrMode::Async />
             <Route path=path!("/contracts") view=crate::contracts::views::ContractsPage ssr=SsrMode::Async />
             <Route path=path!("/contracts/new") view=crate::contracts::views::ContractNewPage ssr=SsrMode::Async />

@@ -107,6 +107,15 @@ pub fn Header() -> impl IntoView {
                     })}
                 </Suspense>
             </nav>
+            // A plain GET form: the results page needs no script.
+            <form class="global-search" method="get" action="/search" role="search">
+                <input
+                    type="search"
+                    name="q"
+                    aria-label=T::SearchLabel.text(lang)
+                    placeholder=T::SearchTitle.text(lang)
+                />
+            </form>
             <div class="session">
                 <a
                     class="lang-switch"

@@ -120,7 +120,6 @@ messages! {
     NoResults => "결과가 없습니다.", "No results.";
     New => "새로 만들기", "New";
     NewAccount => "새 고객사", "New account";
-    ExportList => "내보내기", "Export";
     NewContact => "새 담당자", "New contact";
     Edit => "수정", "Edit";
     Save => "저장", "Save";
@@ -312,6 +311,14 @@ messages! {
     Pipeline => "파이프라인", "Pipeline";
     AccountHasDeals => "영업기회나 계약이 남아 있는 고객사는 삭제할 수 없습니다. 먼저 정리하세요.", "This account still has deals or contracts. Delete or move them first.";
     @server_only
+    // Export links and the global search (server-rendered pages only).
+    ExportList => "내보내기", "Export";
+    SearchTitle => "검색", "Search";
+    SearchLabel => "고객사, 담당자, 영업기회, 계약 검색", "Search accounts, contacts, deals and contracts";
+    SearchHint => "두 글자 이상 입력하세요. 이름, 사업자등록번호(- 없이도), 계약번호, 이메일, 전화번호로 찾습니다.", "Type at least two characters: names, business numbers (with or without dashes), contract numbers, e-mail addresses, phone numbers.";
+    SearchNoResults => "찾는 결과가 없습니다. 다른 낱말이나 번호로 찾아보세요.", "Nothing found. Try another word or number.";
+    SearchSeeAll => "목록에서 모두 보기", "See all in the list";
+    SearchMatchedOn => "일치한 항목", "Matched on";
     // Sign-in limits: the plain pages of the server crate show these.
     SignInTooManyFromHere => "이 네트워크에서 로그인 시도가 너무 많습니다. 1분쯤 기다린 뒤 다시 시도하세요.", "Too many sign-in attempts from your network. Please wait a minute and try again.";
     SignInBusy => "지금 진행 중인 로그인이 너무 많습니다. 1분쯤 뒤에 다시 시도하세요.", "Too many sign-ins are in progress right now. Please try again in a minute.";

@@ -72,3 +72,17 @@ pub async fn get_contract_page(id: String) -> Result<ContractPageData, AppError>
     })
     .await
 }
+
+/// The header's search across accounts, contacts, deals and contracts.
+#[server(prefix = "/api", endpoint = "pages/search")]
+pub async fn global_search(q: String) -> Result<super::SearchResults, AppError> {
+    crate::server::run(async {
+        let user = crate::auth::server::require_access()?;
+        let Some(text) = crate::domain::parse_search(&q).map_err(|m| AppError::field("", m))? else {
+            return Ok(super::SearchResults::default());
+        };
+        let pool = crate::server::pool()?;
+        super::search::search(&pool, &user, &text, crate::ui::request_lang()).await
+    })
+    .await
+}

@@ -39,3 +39,31 @@ pub struct ContractPageData {
     pub detail: ContractDetail,
     pub activities: Vec<Activity>,
 }
+
+#[cfg(feature = "ssr")]
+pub mod search;
+
+/// The global search's answer: per kind of record, the best few matches
+/// this user may see, each with the field it matched on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SearchResults {
+    pub groups: Vec<SearchGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchGroup {
+    pub kind: crate::record::Entity,
+    pub hits: Vec<SearchHit>,
+    /// More matches than shown: the list page has them all.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub href: String,
+    pub title: String,
+    pub detail: String,
+    /// The field the text was found in (a contact's name for an account
+    /// found through its contact).
+    pub matched: crate::i18n::T,
+}

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::api::{get_account_page, get_contract_page, get_deal_page};
+use super::api::{get_account_page, get_contract_page, get_deal_page, global_search};
 use super::{AccountPageData, ContractPageData, DealPageData};
 use crate::accounts::views::AccountSummary;
 use crate::activities::views::Timeline;
@@ -159,5 +159,85 @@ fn ContractView(p: ContractPageData) -> impl IntoView {
             <h2>{T::History.text(lang)}</h2>
             <HistoryTable entries=detail.history />
         </section>
+    }
+}
+
+/// `/search?q=`: the header's search, as a page (it works without
+/// JavaScript; the header's box is a plain GET form).
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let lang = lang();
+    let query_map = leptos_router::hooks::use_query_map();
+    let q = move || query_map.read().get("q").unwrap_or_default();
+    let results = Resource::new(q, global_search);
+    view! {
+        <div class="page-head"><h1>{T::SearchTitle.text(lang)}</h1></div>
+        <form method="get" action="/search" class="filters" role="search">
+            <input type="search" name="q" value=q() aria-label=T::SearchLabel.text(lang) />
+            <button type="submit">{T::Search.text(lang)}</button>
+        </form>
+        <Suspense fallback=move || view! { <p>{T::Loading.text(lang)}</p> }>
+            {move || Suspend::new(async move {
+                let text = q();
+                match results.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(r) if text.trim().is_empty() => {
+                        let _ = r;
+                        view! { <p class="hint">{T::SearchHint.text(lang)}</p> }.into_any()
+                    }
+                    Ok(r) if r.groups.is_empty() => {
+                        view! { <p class="empty" role="status">{T::SearchNoResults.text(lang)}</p> }.into_any()
+                    }
+                    Ok(r) => {
+                        let all_href = move |kind: Entity| {
+                            format!("{}?{}", kind.list_path(), crate::ui::query_string(&[("q", text.trim())]))
+                        };
+                        r.groups
+                            .into_iter()
+                            .map(|g| {
+                                let heading = match g.kind {
+                                    Entity::Account => T::NavAccounts,
+                                    Entity::Contact => T::NavContacts,
+                                    Entity::Deal => T::NavDeals,
+                                    _ => T::NavContracts,
+                                };
+                                let more = g.more.then(|| {
+                                    view! {
+                                        <p><a href=all_href(g.kind)>{T::SearchSeeAll.text(lang)}</a></p>
+                                    }
+                                });
+                                view! {
+                                    <section class="search-group" data-kind=g.kind.code()>
+                                        <h2>{heading.text(lang)}</h2>
+                                        <ul>
+                                            {g
+                                                .hits
+                                                .into_iter()
+                                                .map(|h| {
+                                                    view! {
+                                                        <li>
+                                                            <a href=h.href>{h.title}</a>
+                                                            " "
+                                                            <span class="muted">{h.detail}</span>
+                                                            " "
+                                                            <small class="why">
+                                                                {T::SearchMatchedOn.text(lang)}": "
+                                                                {h.matched.text(lang)}
+                                                            </small>
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                        {more}
+                                    </section>
+                                }
+                            })
+                            .collect_view()
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
     }
 }

@@ -23,5 +23,6 @@ mod deals;
 mod exports;
 mod imports;
 mod robustness;
+mod search;
 mod sessions;
 mod sign_in_limits;
