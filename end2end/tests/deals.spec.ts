@@ -414,7 +414,7 @@ test('a rep sees only his own deals; another rep\'s deal is not found', async ({
   expect(owners.length).toBeGreaterThan(0);
   expect(new Set(owners.map((o) => o.trim()))).toEqual(new Set([kim]));
   await open(page, `/deals?q=${encodeURIComponent(leeDeal.name)}`);
-  await expect(page.locator('p.empty')).toHaveText('영업기회가 없습니다.');
+  await expect(page.locator('p.empty')).toHaveText('결과가 없습니다.');
 
   // Her deal by URL: not found (404), and nothing of it shown.
   const response = await open(page, `/deals/${leeDeal.id}`);

@@ -311,7 +311,13 @@ messages! {
     Pipeline => "파이프라인", "Pipeline";
     AccountHasDeals => "영업기회나 계약이 남아 있는 고객사는 삭제할 수 없습니다. 먼저 정리하세요.", "This account still has deals or contracts. Delete or move them first.";
     @server_only
-    // Export links and the global search (server-rendered pages only).
+    // Empty lists, export links and the global search (server-rendered pages only).
+    ClearFilters => "검색 조건 지우고 전체 목록 보기", "Clear the search and filters";
+    NoAccountsYet => "아직 등록된 고객사가 없습니다. 첫 고객사를 등록하세요.", "No accounts yet. Add the first one.";
+    NoContactsYet => "아직 등록된 담당자가 없습니다. 고객사 화면에서 추가하거나 여기서 등록하세요.", "No contacts yet. Add them from an account's page, or here.";
+    NoDealsYet => "아직 영업기회가 없습니다. 첫 영업기회를 등록하세요.", "No deals yet. Add the first one.";
+    NoContractsYet => "아직 계약이 없습니다. 성사된 영업기회에서 계약을 만들거나 새로 등록하세요.", "No contracts yet. Create one from a won deal, or add it here.";
+    NoRenewalsDue => "이 기간에 갱신이나 해지 통보가 필요한 계약이 없습니다.", "No contract needs renewing or notice in this window.";
     ExportList => "내보내기", "Export";
     SearchTitle => "검색", "Search";
     SearchLabel => "고객사, 담당자, 영업기회, 계약 검색", "Search accounts, contacts, deals and contracts";

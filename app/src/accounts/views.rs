@@ -11,7 +11,7 @@ use crate::auth::UserRef;
 use crate::domain::check;
 use crate::error::AppError;
 use crate::i18n::{format_datetime, format_integer, Lang, T};
-use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, RecordActions};
+use crate::record::views::{DeletedBanner, EditFormHead, EmptyList, ExportLinks, FormButtons, RecordActions};
 use crate::record::{label_of, Entity, Page, Permissions};
 use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -62,12 +62,14 @@ pub fn AccountsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let q = query();
                 let owners = owners.await.unwrap_or_default();
-                let is_manager = user.await.ok().flatten().is_some_and(|u| u.is_manager());
+                let signed_in = user.await.ok().flatten();
+                let is_manager = signed_in.as_ref().is_some_and(|u| u.is_manager());
+                let can_write = signed_in.as_ref().is_some_and(|u| u.can_write());
                 let result = page.await;
                 view! {
                     <AccountFilters q=q.clone() owners is_manager />
                     {match result {
-                        Ok(p) => view! { <AccountTable page=p q /> }.into_any(),
+                        Ok(p) => view! { <AccountTable page=p q can_write /> }.into_any(),
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                     }}
                 }
@@ -123,10 +125,12 @@ fn AccountFilters(q: AccountQuery, owners: Vec<UserRef>, is_manager: bool) -> im
 }
 
 #[component]
-fn AccountTable(page: Page<AccountRow>, q: AccountQuery) -> impl IntoView {
+fn AccountTable(page: Page<AccountRow>, q: AccountQuery, can_write: bool) -> impl IntoView {
     let lang = crate::ui::lang();
     if page.rows.is_empty() {
-        return view! { <p class="empty">{T::NoResults.text(lang)}</p> }.into_any();
+        let filtered = !(q.q.is_empty() && q.owner.is_empty() && q.industry.is_empty()) || q.deleted;
+        let create = can_write.then(|| (Entity::Account.new_path(), T::NewAccount));
+        return view! { <EmptyList filtered list_path="/accounts" nothing_yet=T::NoAccountsYet create /> }.into_any();
     }
     let base = format!(
         "/accounts?{}",

@@ -10,7 +10,9 @@ use crate::domain::check;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_datetime, T};
 use crate::record::api::get_account_ref;
-use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, HistoryTable, RecordActions};
+use crate::record::views::{
+    DeletedBanner, EditFormHead, EmptyList, ExportLinks, FormButtons, HistoryTable, RecordActions,
+};
 use crate::record::Entity;
 use crate::ui::{field_error, form_state, query_string, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -67,6 +69,7 @@ pub fn ContactsPage() -> impl IntoView {
         }
     };
     let page = Resource::new(query, list_contacts);
+    let user = crate::ui::use_user();
     view! {
         <div class="page-head"><h1>{T::ContactsTitle.text(lang)}</h1></div>
         <Notice />
@@ -76,6 +79,7 @@ pub fn ContactsPage() -> impl IntoView {
                 let q = query();
                 let search = q.q.clone();
                 let result = page.await;
+                let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
                 view! {
                     <Form method="GET" action="/contacts" attr:class="filters" attr:role="search">
                         <input
@@ -89,7 +93,12 @@ pub fn ContactsPage() -> impl IntoView {
                     </Form>
                     {match result {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(p) if p.rows.is_empty() => view! { <p class="empty">{T::NoResults.text(lang)}</p> }.into_any(),
+                        Ok(p) if p.rows.is_empty() => {
+                            let filtered = !q.q.is_empty() || q.deleted;
+                            let create = can_write.then(|| (Entity::Contact.new_path(), T::NewContact));
+                            view! { <EmptyList filtered list_path="/contacts" nothing_yet=T::NoContactsYet create /> }
+                                .into_any()
+                        }
                         Ok(p) => {
                             let base = format!("/contacts?{}", query_string(&[("q", &q.q)]));
                             let first = q.after.is_empty() && q.before.is_empty();

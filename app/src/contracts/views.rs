@@ -12,7 +12,7 @@ use crate::auth::api::list_owners;
 use crate::domain::Currency;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_integer, format_money, Lang, T};
-use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, RecordActions};
+use crate::record::views::{DeletedBanner, EditFormHead, EmptyList, ExportLinks, FormButtons, RecordActions};
 use crate::record::{Entity, Permissions};
 use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -51,6 +51,7 @@ pub fn ContractsPage() -> impl IntoView {
     let query = query_from_url();
     let list = Resource::new(query, list_contracts);
     let owners = Resource::new(|| (), |_| list_owners());
+    let user = use_user();
     view! {
         <div class="page-head">
             <h1>{T::ContractsTitle.text(lang)}</h1>
@@ -66,6 +67,7 @@ pub fn ContractsPage() -> impl IntoView {
                 let f = q.clone();
                 let owners = owners.await.unwrap_or_default();
                 let result = list.await;
+                let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
                 view! {
                     <Form method="GET" action="/contracts" attr:class="filters" attr:role="search">
                         <input type="search" name="q" value=f.q.clone() aria-label=T::Search.text(lang) placeholder=T::ContractTitle.text(lang) />
@@ -86,7 +88,7 @@ pub fn ContractsPage() -> impl IntoView {
                         <input type="hidden" name="account" value=f.account.clone() />
                         <button type="submit">{T::Search.text(lang)}</button>
                     </Form>
-                    <ContractResults result q base="/contracts" />
+                    <ContractResults result q base="/contracts" can_write />
                 }
             })}
         </Suspense>
@@ -109,11 +111,28 @@ fn WindowSelect(selected: String, any: bool) -> impl IntoView {
 }
 
 #[component]
-fn ContractResults(result: Result<ContractList, AppError>, q: ContractQuery, base: &'static str) -> impl IntoView {
-    let lang = crate::ui::lang();
+fn ContractResults(
+    result: Result<ContractList, AppError>,
+    q: ContractQuery,
+    base: &'static str,
+    can_write: bool,
+) -> impl IntoView {
     match result {
         Err(e) => view! { <LoadError error=e /> }.into_any(),
-        Ok(l) if l.rows.is_empty() => view! { <p class="empty">{T::NoContracts.text(lang)}</p> }.into_any(),
+        Ok(l) if l.rows.is_empty() => {
+            // The renewal queue's window is not a filter: it always has one.
+            let filtered = !(q.q.is_empty()
+                && q.owner.is_empty()
+                && q.status.is_empty()
+                && q.currency.is_empty()
+                && q.account.is_empty()
+                && q.deal.is_empty())
+                || q.deleted
+                || (base == "/contracts" && !q.within.is_empty());
+            let nothing_yet = if base == "/renewals" { T::NoRenewalsDue } else { T::NoContractsYet };
+            let create = can_write.then(|| (Entity::Contract.new_path(), T::NewContract));
+            view! { <EmptyList filtered list_path=base nothing_yet create /> }.into_any()
+        }
         Ok(l) => {
             let base = format!(
                 "{base}?{}",
@@ -170,7 +189,7 @@ pub fn RenewalsPage() -> impl IntoView {
                         <crate::ui::OwnerFilter owners selected=f.owner.clone() />
                         <button type="submit">{T::Search.text(lang)}</button>
                     </Form>
-                    <ContractResults result q base="/renewals" />
+                    <ContractResults result q base="/renewals" can_write=false />
                 }
             })}
         </Suspense>

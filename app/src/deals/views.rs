@@ -11,7 +11,7 @@ use crate::domain::{check, Currency};
 use crate::error::{AppError, FieldError};
 use crate::i18n::{format_date, format_datetime, format_money, Lang, T};
 use crate::record::api::get_account_ref;
-use crate::record::views::{DeletedBanner, EditFormHead, ExportLinks, FormButtons, RecordActions};
+use crate::record::views::{DeletedBanner, EditFormHead, EmptyList, ExportLinks, FormButtons, RecordActions};
 use crate::record::{Entity, Permissions};
 use crate::ui::{field_error, form_state, query_string, use_user, Choice, ErrorBox, Field, LoadError, Notice, Pager};
 
@@ -66,6 +66,7 @@ pub fn DealsPage() -> impl IntoView {
                 let f = q.clone();
                 let owners = owners.await.unwrap_or_default();
                 let result = list.await;
+                let can_write = user.await.ok().flatten().is_some_and(|u| u.can_write());
                 let stages = result.as_ref().map(|l| l.stages.clone()).unwrap_or_default();
                 view! {
                     <Form method="GET" action="/deals" attr:class="filters" attr:role="search">
@@ -84,7 +85,12 @@ pub fn DealsPage() -> impl IntoView {
                     </Form>
                     {match result {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(l) if l.page.rows.is_empty() => view! { <p class="empty">{T::NoDeals.text(lang)}</p> }.into_any(),
+                        Ok(l) if l.page.rows.is_empty() => {
+                            let filtered = !(q.q.is_empty() && q.owner.is_empty() && q.stage.is_empty()
+                                && q.currency.is_empty() && q.account.is_empty()) || q.deleted;
+                            let create = can_write.then(|| (Entity::Deal.new_path(), T::NewDeal));
+                            view! { <EmptyList filtered list_path="/deals" nothing_yet=T::NoDealsYet create /> }.into_any()
+                        }
                         Ok(l) => {
                             let base = format!("/deals?{}", query_string(&[
                                 ("q", &q.q), ("owner", &q.owner), ("stage", &q.stage), ("currency", &q.currency), ("account", &q.account),

@@ -8,6 +8,32 @@ use crate::i18n::{format_datetime, T};
 use crate::ui::{lang, ErrorBox};
 use leptos::prelude::*;
 
+/// What an empty list says. With a search or a filter: that nothing
+/// matches, and a way back to the whole list. Without: that there is
+/// nothing yet, and (for someone who may add one) where to start.
+#[component]
+pub fn EmptyList(
+    filtered: bool,
+    list_path: &'static str,
+    nothing_yet: T,
+    create: Option<(String, T)>,
+) -> impl IntoView {
+    let lang = lang();
+    if filtered {
+        view! {
+            <p class="empty" role="status">{T::NoResults.text(lang)}</p>
+            <p class="next-step"><a href=list_path>{T::ClearFilters.text(lang)}</a></p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p class="empty" role="status">{nothing_yet.text(lang)}</p>
+            {create.map(|(href, label)| view! { <p class="next-step"><a class="button" href=href>{label.text(lang)}</a></p> })}
+        }
+        .into_any()
+    }
+}
+
 /// Links that take the list, as filtered, searched and sorted in the
 /// address, out to a file (plain links: the server writes the file).
 #[component]

@@ -665,3 +665,28 @@ async fn a_statement_past_the_timeout_is_cancelled_and_reads_as_busy() {
     let rep = app.rep("김민준").await;
     rep.create_account(&[("name", "빠른고객")]).await;
 }
+
+#[tokio::test]
+async fn an_empty_list_says_what_to_do_next() {
+    let app = TestApp::spawn().await;
+    let rep = app.rep("김민준").await;
+    let first = rep.get("/accounts").await;
+    first.assert_status(StatusCode::OK);
+    assert!(first.body.contains("아직 등록된 고객사가 없습니다."), "nothing yet");
+    let start = first.body.split("class=\"next-step\"").nth(1).unwrap_or_default();
+    assert!(start.split("</p>").next().unwrap_or_default().contains("href=\"/accounts/new\""), "and where to start");
+    let viewer = app.viewer("박지훈").await.get("/accounts").await;
+    assert!(viewer.body.contains("아직 등록된 고객사가 없습니다."));
+    assert!(!viewer.body.contains("href=\"/accounts/new\""), "no way offered to someone who may not add one");
+
+    rep.create_account(&[("name", "한빛제조")]).await;
+    let none = rep.get("/accounts?q=%EC%97%86%EB%8A%94%EB%A7%90").await;
+    assert!(none.body.contains("결과가 없습니다."), "a search that finds nothing says so");
+    let back = none.body.split("class=\"next-step\"").nth(1).unwrap_or_default();
+    assert!(
+        back.contains("href=\"/accounts\"") && back.contains("검색 조건 지우고 전체 목록 보기"),
+        "with the way back"
+    );
+    let renewals = rep.get("/renewals").await;
+    assert!(renewals.body.contains("이 기간에 갱신이나 해지 통보가 필요한 계약이 없습니다."));
+}
