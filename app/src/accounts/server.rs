@@ -227,14 +227,18 @@ pub async fn list_sized(
             push_filters(&mut qb);
             qb.push(format!("offset 0) n order by k {dir}, id {dir} limit {})", size + 1));
         }
-        qb.push(" union (select a.id, ")
-            .push(key)
-            .push(" as k from contacts c join accounts a on a.id = c.account_id ");
-        qb.push("where c.deleted_at is null and ").push(contact_name).push(" ilike ").push_bind(pattern).push(" ");
+        // The accounts of matching contacts, fenced (`offset 0`) so the
+        // contacts come from their text index first and only their accounts
+        // are then sorted: left to choose, Postgres walked the account name
+        // order looking for them whenever the page was small (188 ms for
+        // "이서연" at 30 rows against 10 ms at 50, measured).
+        qb.push(" union (select a.id, ").push(key);
+        qb.push(" as k from (select distinct c.account_id from contacts c where c.deleted_at is null and ");
+        qb.push(contact_name).push(" ilike ").push_bind(pattern).push(" ");
         if two_chars {
             qb.push("and name_bigrams(c.name) @> name_bigrams(").push_bind(search.to_string()).push(") ");
         }
-        qb.push("and ");
+        qb.push("offset 0) m join accounts a on a.id = m.account_id where ");
         push_filters(&mut qb);
         qb.push(&order)
             .push(format!(")), page as (select id, k from hits order by k {dir}, id {dir} limit {}) ", size + 1));
